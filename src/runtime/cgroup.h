@@ -1,0 +1,92 @@
+/* cgroup.h - the container's control group, on cgroup v1 and v2 hosts.
+ *
+ * One handle names the container's cgroup on every hierarchy it uses.  The
+ * host's layout (unified v2, or v1 / hybrid with per-controller
+ * hierarchies) is detected once; a backend for each version sits behind an
+ * ops table (cgroup_v1.c, cgroup_v2.c).  The resolved paths are saved in the
+ * container's state, so later commands (run from another cgroup) find the
+ * same directories.
+ */
+#ifndef POLIS_RUNTIME_CGROUP_H
+#define POLIS_RUNTIME_CGROUP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+typedef enum
+{
+  CGROUP_V1 = 1, /* legacy or hybrid: one hierarchy per controller */
+  CGROUP_V2 = 2, /* unified */
+} cgroup_version;
+
+typedef struct cgroup cgroup;
+
+/* The host's cgroup layout, detected on first use. */
+cgroup_version cgroup_host_version (void);
+
+/* Where the cgroup of container ID goes, from linux.cgroupsPath:
+   NULL or "" nests "polis-ID" under the caller's own cgroup; "/a/b" is
+   from the hierarchy root; "a/b" is under the caller's own cgroup;
+   "slice:prefix:name" (systemd form) maps to "/slice/prefix-name.scope"
+   with the slice's parents expanded, as crun does without systemd.
+   Nothing is created yet.  NULL with *err set on a malformed path. */
+cgroup *cgroup_resolve (const char *cgroups_path, const char *id,
+                        polis_error **err);
+
+/* Create the directories (every level) and apply RESOURCES
+   (linux.resources, may be NULL). */
+int cgroup_create (cgroup *cg, const json_t *resources, polis_error **err);
+
+/* Move PID into the cgroup on every hierarchy. */
+int cgroup_enter (const cgroup *cg, pid_t pid, polis_error **err);
+
+/* Apply RESOURCES to an existing cgroup (`update`). */
+int cgroup_update (const cgroup *cg, const json_t *resources,
+                   polis_error **err);
+
+/* Every pid in the cgroup and below it.  *PIDS is the caller's. */
+int cgroup_pids (const cgroup *cg, pid_t **pids, size_t *n,
+                 polis_error **err);
+
+/* Send SIG to every process in the cgroup. */
+int cgroup_kill_all (const cgroup *cg, int sig, polis_error **err);
+
+/* Freeze (pause) or thaw (resume) every process. */
+int cgroup_freeze (const cgroup *cg, bool frozen, polis_error **err);
+bool cgroup_is_frozen (const cgroup *cg);
+
+/* Remove the directories, waiting briefly for dying processes to leave.
+   Missing directories are fine (delete after a crash). */
+int cgroup_destroy (const cgroup *cg, polis_error **err);
+
+/* Statistics in runc's `events --stats` shape ("cpu", "memory", "pids",
+   "blkio", "hugetlb").  New reference. */
+json_t *cgroup_stats (const cgroup *cg, polis_error **err);
+
+/* Memory events for OOM reporting: the oom_kill count so far, or -1. */
+long long cgroup_oom_kills (const cgroup *cg);
+
+/* The v2 directory of the cgroup, opened for CLONE_INTO_CGROUP; -1 on v1. */
+int cgroup_open_dir (const cgroup *cg, polis_error **err);
+
+/* For the state file. */
+json_t *cgroup_to_json (const cgroup *cg);
+cgroup *cgroup_from_json (const json_t *j, polis_error **err);
+/* A printable name ("/polis-abc" on v2, the memory path on v1). */
+const char *cgroup_display_path (const cgroup *cg);
+
+void cgroup_free (cgroup *cg);
+static inline void
+cleanup_cgroup_fn (cgroup **cg)
+{
+  cgroup_free (*cg);
+  *cg = NULL;
+}
+#define cleanup_cgroup __attribute__ ((cleanup (cleanup_cgroup_fn)))
+
+#endif

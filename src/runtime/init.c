@@ -1,0 +1,258 @@
+/* init.c - the container's first process, from clone() to execve(). */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strv.h"
+#include "base/xalloc.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/namespace.h"
+#include "runtime/process.h"
+#include "runtime/rootfs.h"
+#include "runtime/sync.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* Largest /etc/passwd read to find $HOME. */
+#define INIT_PASSWD_MAX (4u << 20)
+
+/* A new session keyring per container, so that containers do not share
+   the host's (runc does the same).  Where keyrings are unavailable or
+   forbidden, go on without. */
+static void
+init_join_keyring (const char *id)
+{
+  cleanup_free char *name = xasprintf ("_ses.%s", id);
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0)
+    (void) errno;
+}
+
+/* $HOME of UID from the container's /etc/passwd, or "/". */
+static char *
+init_home_of (uid_t uid)
+{
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *pw = file_read_at (AT_FDCWD, "/etc/passwd", INIT_PASSWD_MAX, NULL, &err);
+  for (char *line = pw; line && *line;)
+    {
+      char *end = strchrnul (line, '\n');
+      char *f[7] = { 0 };
+      int n = 0;
+      for (char *p = line; n < 7 && p <= end;)
+        {
+          f[n++] = p;
+          char *c = memchr (p, ':', (size_t) (end - p));
+          if (c == NULL)
+            break;
+          p = c + 1;
+        }
+      if (n >= 6 && strtoul (f[2], NULL, 10) == uid && f[2][0] != ':')
+        {
+          char *hend = memchr (f[5], ':', (size_t) (end - f[5]));
+          if (hend && hend > f[5])
+            return xstrndup (f[5], (size_t) (hend - f[5]));
+        }
+      line = *end ? end + 1 : NULL;
+    }
+  return xstrdup ("/");
+}
+
+static bool
+init_setgroups_allowed (const spec *s)
+{
+  if (!s->ns[NS_USER].present)
+    return true;
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *v = file_read_at (AT_FDCWD, "/proc/self/setgroups", 64, NULL, &err);
+  return v == NULL || strncmp (v, "deny", 4) != 0;
+}
+
+/* Set once the runtime has been told we are ready (it may be gone). */
+static bool init_ready;
+
+static int
+init_run (init_config *c, polis_error **err)
+{
+  const spec *s = c->spec;
+  const spec_process *p = &s->process;
+  cleanup_free char *state_json = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_strv char **env = strv_dup (p->env);
+  bool in_userns = s->ns[NS_USER].present;
+  sync_header hdr;
+
+  /* The runtime answers once the id maps are written and we are in our
+     cgroup; it sends the state document for the hooks run here. */
+  if (sync_recv (c->sync_fd, &hdr, &state_json, err) < 0)
+    return -1;
+  if (hdr.type != SYNC_GO || state_json == NULL)
+    return error_set (err, ERROR_INTERNAL, EPROTO, "unexpected message from the runtime");
+
+  if (in_userns)
+    {
+      if (syscall (SYS_setresgid, 0, 0, 0) < 0 || syscall (SYS_setresuid, 0, 0, 0) < 0)
+        return error_sys (err, "become root in the user namespace");
+    }
+  if (namespace_unshare_late (s, err) < 0)
+    return -1;
+  if (!c->no_new_keyring)
+    init_join_keyring (c->id);
+
+  if (s->hostname && *s->hostname
+      && sethostname (s->hostname, strlen (s->hostname)) < 0)
+    return error_sys (err, "set hostname `%s`", s->hostname);
+  if (s->domainname && *s->domainname)
+    {
+      if (!s->ns[NS_UTS].present)
+        return error_set (err, ERROR_INVALID, EINVAL,
+                          "domainname: setting it needs a new UTS namespace");
+      if (setdomainname (s->domainname, strlen (s->domainname)) < 0)
+        return error_sys (err, "set domainname `%s`", s->domainname);
+    }
+
+  cleanup_close int rootfd = rootfs_prepare (s, c->rootfs, in_userns, err);
+  if (rootfd < 0)
+    return error_wrap (err, "prepare rootfs");
+
+  if (s->n_hooks[HOOK_PRESTART] || s->n_hooks[HOOK_CREATE_RUNTIME])
+    {
+      if (sync_send (c->sync_fd, SYNC_HOOKS, 0, NULL, 0, err) < 0
+          || sync_expect (c->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
+        return -1;
+    }
+  if (hooks_run (s, HOOK_CREATE_CONTAINER, state_json, err) < 0)
+    return -1;
+
+  if (rootfs_pivot (rootfd, c->no_pivot, err) < 0)
+    return error_wrap (err, "pivot root");
+  if (rootfs_finalize (s, err) < 0)
+    return error_wrap (err, "finalize rootfs");
+
+  if (process_apply_rlimits (p, err) < 0 || process_set_oom_score_adj (p, err) < 0)
+    return -1;
+
+  if (p->terminal)
+    {
+      char name[64];
+      cleanup_close int master = console_setup (p->console_height, p->console_width, name, err);
+      if (master < 0)
+        return error_wrap (err, "set up console");
+      if (c->console_sock < 0)
+        return error_set (err, ERROR_INVALID, EINVAL,
+                          "process.terminal is set but there is no console socket");
+      if (console_send_fd (c->console_sock, master, name, err) < 0)
+        return -1;
+    }
+  if (c->console_sock >= 0)
+    {
+      close (c->console_sock);
+      c->console_sock = -1;
+    }
+
+  if (strv_env_find (env, "HOME", 4) < 0)
+    {
+      cleanup_free char *home = init_home_of (p->uid);
+      cleanup_free char *kv = xasprintf ("HOME=%s", home);
+      strv_env_set (&env, kv);
+    }
+  exe = process_find_executable (p->args[0], env, err);
+  if (exe == NULL)
+    return -1;
+  bool cwd_done = chdir (p->cwd) == 0;
+  if (!cwd_done && errno != EACCES)
+    return process_chdir (p, err);
+
+  int listener = -1;
+  if (c->seccomp && !p->no_new_privileges
+      && seccomp_load (c->seccomp, &listener, err) < 0)
+    return -1;
+  if (process_set_identity (p, init_setgroups_allowed (s), err) < 0)
+    return -1;
+  /* The user may reach a directory that root (squashed on NFS, say)
+     could not. */
+  if (!cwd_done && process_chdir (p, err) < 0)
+    return -1;
+  if (process_set_no_new_privs (p, err) < 0)
+    return -1;
+
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sync_send (c->sync_fd, SYNC_READY, 0, NULL, 0, err) < 0)
+    return -1;
+  init_ready = true;
+
+  /* Wait to be started. */
+  if (c->fifo_fd >= 0)
+    {
+      char b;
+      ssize_t r;
+      do
+        r = read (c->fifo_fd, &b, 1);
+      while (r < 0 && errno == EINTR);
+      if (r != 1)
+        return error_sys (err, "wait for start");
+    }
+  else if (sync_expect (c->sync_fd, SYNC_START, NULL, err) < 0)
+    return -1;
+
+  if (hooks_run (s, HOOK_START_CONTAINER, state_json, err) < 0)
+    return -1;
+  if (c->seccomp && p->no_new_privileges
+      && seccomp_load (c->seccomp, &listener, err) < 0)
+    return -1;
+
+  /* What the container inherits: stdio and the preserved fds; every other
+     fd of ours is O_CLOEXEC or closed here. */
+  for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
+    fcntl (fd, F_SETFD, 0);
+  process_close_fds (2 + c->preserve_fds);
+  execve (exe, p->args, env);
+  return error_sys (err, "exec `%s`", exe);
+}
+
+void
+init_main (void *arg)
+{
+  init_config *c = arg;
+  cleanup_error polis_error *err = NULL;
+
+  /* Die with the runtime while it still owns us; cleared before ready. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* Until exec, this process is the runtime's binary: keep other
+     processes of the container from opening it through /proc/1/exe
+     (CVE-2019-5736). */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* A foreground `run` blocks signals for its signalfd, and the caller
+     may have ignored some: the container starts with neither. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Drop every fd of the runtime's we do not need: above all the locked
+     state directory, whose lock would otherwise live as long as we wait. */
+  int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, log_get_fd () };
+  process_close_fds_except (3 + c->preserve_fds, keep, sizeof keep / sizeof *keep);
+
+  init_run (c, &err);
+  /* Reached only on failure.  Before ready the runtime is listening; after
+     it (exec failed after start), the sync socket still reaches a `run`. */
+  sync_send_error (c->sync_fd, err);
+  if (init_ready)
+    dprintf (2, "polis-runtime: %s\n", err ? err->msg : "container init failed");
+  _exit (127);
+}

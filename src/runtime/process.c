@@ -1,0 +1,230 @@
+/* process.c - the container process's own settings, applied in order. */
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/file.h"
+#include "base/strv.h"
+#include "base/xalloc.h"
+#include "runtime/caps.h"
+
+#define PROCESS_DEFAULT_PATH                                                   \
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int
+process_apply_rlimits (const spec_process *p, polis_error **err)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    {
+      const spec_rlimit *r = &p->rlimits[i];
+      struct rlimit lim = { .rlim_cur = r->soft, .rlim_max = r->hard };
+      if (setrlimit (r->resource, &lim) == 0)
+        continue;
+      int e = errno;
+      struct rlimit cur;
+      if (e == EPERM && getrlimit (r->resource, &cur) == 0 && r->hard > cur.rlim_max)
+        return error_set (err, ERROR_INVALID, EPERM,
+                          "process.rlimits: %s hard limit %llu is above the limit this "
+                          "host allows (%llu) and raising it needs CAP_SYS_RESOURCE",
+                          r->name, (unsigned long long) r->hard,
+                          (unsigned long long) cur.rlim_max);
+      return error_sys_code (err, e, "process.rlimits: set %s to {soft %llu, hard %llu}",
+                             r->name, (unsigned long long) r->soft,
+                             (unsigned long long) r->hard);
+    }
+  return 0;
+}
+
+int
+process_set_oom_score_adj (const spec_process *p, polis_error **err)
+{
+  if (!p->has_oom_score_adj)
+    return 0;
+  char buf[16];
+  snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+  if (file_write_string_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, err) < 0)
+    {
+      if ((*err)->code == EACCES || (*err)->code == EPERM)
+        return error_set (err, ERROR_FORBIDDEN, EACCES,
+                          "process.oomScoreAdj: this host does not allow setting %d",
+                          p->oom_score_adj);
+      return error_wrap (err, "process.oomScoreAdj");
+    }
+  return 0;
+}
+
+static bool
+process_is_executable (const char *path, struct stat *st)
+{
+  if (stat (path, st) < 0)
+    return false;
+  if (!S_ISREG (st->st_mode))
+    {
+      errno = S_ISDIR (st->st_mode) ? EISDIR : EACCES;
+      return false;
+    }
+  if ((st->st_mode & 0111) == 0)
+    {
+      errno = EACCES;
+      return false;
+    }
+  return true;
+}
+
+char *
+process_find_executable (const char *arg0, char *const *env,
+                         polis_error **err)
+{
+  struct stat st;
+  if (strchr (arg0, '/'))
+    {
+      if (process_is_executable (arg0, &st))
+        return xstrdup (arg0);
+      error_sys (err, "exec: \"%s\"", arg0);
+      return NULL;
+    }
+  const char *path = strv_env_get (env, "PATH");
+  if (path == NULL)
+    path = PROCESS_DEFAULT_PATH;
+  int last_errno = ENOENT;
+  for (const char *p = path;;)
+    {
+      const char *end = strchrnul (p, ':');
+      cleanup_free char *dir = xstrndup (p, (size_t) (end - p));
+      cleanup_free char *cand = xasprintf ("%s/%s", *dir ? dir : ".", arg0);
+      if (process_is_executable (cand, &st))
+        return steal_pointer (&cand);
+      if (errno != ENOENT && errno != ENOTDIR)
+        last_errno = errno;
+      if (*end == '\0')
+        break;
+      p = end + 1;
+    }
+  if (last_errno == ENOENT)
+    error_set (err, ERROR_NOT_FOUND, ENOENT,
+               "exec: \"%s\": executable file not found in $PATH", arg0);
+  else
+    error_sys_code (err, last_errno, "exec: \"%s\"", arg0);
+  return NULL;
+}
+
+int
+process_chdir (const spec_process *p, polis_error **err)
+{
+  if (chdir (p->cwd) < 0)
+    return error_sys (err, "chdir to cwd (\"%s\") set in config.json failed",
+                      p->cwd);
+  return 0;
+}
+
+int
+process_set_identity (const spec_process *p, bool setgroups_allowed,
+                      polis_error **err)
+{
+  /* The bounding set can only be lowered with CAP_SETPCAP, which the
+     uid change below may take away: drop first. */
+  if (p->has_caps && caps_drop_bounding (p->caps[CAP_SET_BOUNDING], err) < 0)
+    return -1;
+
+  if (setgroups_allowed)
+    {
+      if (setgroups (p->n_additional_gids, p->additional_gids) < 0)
+        return error_sys (err, "setgroups");
+    }
+  else if (p->n_additional_gids)
+    return error_set (err, ERROR_INVALID, EPERM,
+                      "process.user.additionalGids: setgroups is denied in this user namespace");
+
+  /* Keep the permitted set across the uid change; capset fixes it up. */
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return error_sys (err, "keep capabilities");
+  if (syscall (SYS_setresgid, p->gid, p->gid, p->gid) < 0)
+    return error_sys (err, "setgid %u", (unsigned) p->gid);
+  if (syscall (SYS_setresuid, p->uid, p->uid, p->uid) < 0)
+    return error_sys (err, "setuid %u", (unsigned) p->uid);
+  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return error_sys (err, "reset keep capabilities");
+
+  if (p->has_caps)
+    {
+      if (caps_apply_sets (p->caps[CAP_SET_EFFECTIVE], p->caps[CAP_SET_PERMITTED],
+                           p->caps[CAP_SET_INHERITABLE], p->caps[CAP_SET_AMBIENT],
+                           err)
+          < 0)
+        return -1;
+    }
+  else if (p->uid != 0)
+    {
+      /* No capabilities object: a non-root user gets none, as after a
+         normal setuid. */
+      if (caps_apply_sets (0, 0, 0, 0, err) < 0)
+        return -1;
+    }
+
+  if (p->has_umask)
+    umask (p->umask);
+  else
+    umask (022);
+  return 0;
+}
+
+int
+process_set_no_new_privs (const spec_process *p, polis_error **err)
+{
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return error_sys (err, "set no_new_privs");
+  return 0;
+}
+
+int
+process_close_fds (int keep_up_to)
+{
+  if (syscall (SYS_close_range, (unsigned) keep_up_to + 1, ~0U, 0) == 0)
+    return 0;
+  /* Old kernel: walk /proc/self/fd instead, or brute-force up to the limit. */
+  struct rlimit lim;
+  int max = getrlimit (RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < 65536
+                ? (int) lim.rlim_cur
+                : 65536;
+  for (int fd = keep_up_to + 1; fd < max; fd++)
+    close (fd);
+  return 0;
+}
+
+void
+process_close_fds_except (int first, const int *keep, size_t n)
+{
+  int lo = first;
+  for (;;)
+    {
+      /* The smallest kept fd at or above LO. */
+      int next = -1;
+      for (size_t i = 0; i < n; i++)
+        if (keep[i] >= lo && (next < 0 || keep[i] < next))
+          next = keep[i];
+      if (next < 0)
+        {
+          process_close_fds (lo - 1);
+          return;
+        }
+      if (next > lo)
+        {
+          if (syscall (SYS_close_range, (unsigned) lo, (unsigned) next - 1, 0) < 0)
+            for (int fd = lo; fd < next; fd++)
+              close (fd);
+        }
+      lo = next + 1;
+    }
+}

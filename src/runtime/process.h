@@ -1,0 +1,46 @@
+/* process.h - the container process's own settings, applied in order.
+ *
+ * Called by the init (and by exec) after the file system is final: limits,
+ * the executable lookup, the working directory, then the identity change
+ * (groups, gid, uid, capabilities) that takes the privileges away.
+ */
+#ifndef POLIS_RUNTIME_PROCESS_H
+#define POLIS_RUNTIME_PROCESS_H
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "runtime/spec.h"
+
+/* setrlimit() each of process.rlimits; a hard limit above what the host
+   allows is a clear error naming the limit. */
+int process_apply_rlimits (const spec_process *p, polis_error **err);
+
+/* Write process.oomScoreAdj, if set. */
+int process_set_oom_score_adj (const spec_process *p, polis_error **err);
+
+/* Resolve ARG0 as execvp would, with PATH from ENV.  Heap path, or NULL
+   with runc's wording ("exec: \"x\": executable file not found in $PATH"). */
+char *process_find_executable (const char *arg0, char *const *env,
+                               polis_error **err);
+
+/* chdir to process.cwd. */
+int process_chdir (const spec_process *p, polis_error **err);
+
+/* Drop the bounding set, set groups, gid, uid, then the capability sets
+   and the umask.  SETGROUPS_ALLOWED is false in a user namespace whose
+   setgroups file says deny. */
+int process_set_identity (const spec_process *p, bool setgroups_allowed,
+                          polis_error **err);
+
+/* prctl(PR_SET_NO_NEW_PRIVS) when process.noNewPrivileges. */
+int process_set_no_new_privs (const spec_process *p, polis_error **err);
+
+/* Close every fd above KEEP_UP_TO. */
+int process_close_fds (int keep_up_to);
+
+/* Close every fd from FIRST up, except the N fds in KEEP (any order, -1
+   entries ignored). */
+void process_close_fds_except (int first, const int *keep, size_t n);
+
+#endif
