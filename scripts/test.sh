@@ -1,0 +1,29 @@
+#!/bin/sh
+# Run every test of Polis: unit tests (release and ASan/UBSan builds),
+# the integration suite against polis-runtime (both builds), and the same
+# suite against Debian's runc and crun to show that it tests the spec.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" asan
+"$top/scripts/lint.sh"
+
+echo "== unit tests (release)"
+meson test -C build --suite unit --print-errorlogs
+echo "== unit tests (asan+ubsan)"
+meson test -C build-asan --suite unit --print-errorlogs
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
+
+echo "== integration (polis-runtime, release)"
+RUNTIME=polis pytest tests/integration
+echo "== integration (polis-runtime, asan+ubsan)"
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration
+echo "== integration (runc, peer)"
+RUNTIME=runc pytest tests/integration
+echo "== integration (crun, peer)"
+RUNTIME=crun pytest tests/integration
+echo "== all tests passed"

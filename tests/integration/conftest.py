@@ -1,0 +1,303 @@
+"""Fixtures for the integration tests of polis-runtime.
+
+Every test gets its own state root (--root) in a temporary directory and
+its own busybox bundle, so tests run in parallel and leave nothing behind.
+
+RUNTIME selects the runtime under test:
+  RUNTIME=polis  (default) build/polis-runtime (POLIS_RUNTIME overrides the path)
+  RUNTIME=runc   Debian's runc
+  RUNTIME=crun   Debian's crun, run through tests/integration/crun-hybrid.sh
+                 (crun 1.8 refuses hybrid cgroup hosts otherwise)
+The same tests pass against all three: they test the OCI spec and runc's
+command line, not polis' quirks.
+"""
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("POLIS_BUILD", os.path.join(TOP, "build"))
+BUSYBOX = os.environ.get("POLIS_BUSYBOX", "/bin/busybox")
+
+
+def runtime_name():
+    return os.environ.get("RUNTIME", "polis")
+
+
+def runtime_argv():
+    name = runtime_name()
+    if name == "polis":
+        return [os.environ.get("POLIS_RUNTIME", os.path.join(BUILD, "polis-runtime"))]
+    if name == "runc":
+        return [shutil.which("runc") or "/usr/sbin/runc"]
+    if name == "crun":
+        return [os.path.join(HERE, "crun-hybrid.sh")]
+    raise RuntimeError("unknown RUNTIME %r" % name)
+
+
+def test_init_path():
+    """The static PID-1 helper built with the tests."""
+    return os.path.join(BUILD, "tests", "helpers", "polis-test-init")
+
+
+def require_root():
+    if os.geteuid() != 0:
+        pytest.skip("integration tests need root")
+
+
+def default_config(args):
+    """A runc-like default config, without a terminal."""
+    return {
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": list(args),
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {
+                k: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+                for k in ("bounding", "effective", "permitted")
+            },
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": True,
+        },
+        "root": {"path": "rootfs", "readonly": False},
+        "hostname": "polis-test",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                         "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+            "namespaces": [{"type": t} for t in
+                           ("pid", "network", "ipc", "uts", "mount", "cgroup")],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                            "/proc/latency_stats", "/proc/timer_list",
+                            "/proc/timer_stats", "/proc/sched_debug",
+                            "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                              "/proc/sysrq-trigger"],
+        },
+    }
+
+
+_ROOTFS_CACHE = {}
+
+
+def build_rootfs(dest):
+    """A busybox rootfs: the static binary, a link per applet, /etc files,
+    and the static test init at /sbin/polis-test-init."""
+    os.makedirs(dest)
+    for d in ("bin", "sbin", "etc", "tmp", "proc", "sys", "dev", "root", "home/user",
+              "var", "usr/bin", "usr/sbin"):
+        os.makedirs(os.path.join(dest, d), exist_ok=True)
+    os.chmod(os.path.join(dest, "tmp"), 0o1777)
+    shutil.copy2(BUSYBOX, os.path.join(dest, "bin", "busybox"))
+    applets = subprocess.run([BUSYBOX, "--list"], check=True, capture_output=True,
+                             text=True).stdout.split()
+    for a in applets:
+        p = os.path.join(dest, "bin", a)
+        if not os.path.exists(p):
+            os.symlink("busybox", p)
+    init = test_init_path()
+    if os.path.exists(init):
+        shutil.copy2(init, os.path.join(dest, "sbin", "polis-test-init"))
+    with open(os.path.join(dest, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\n"
+                "user:x:1000:1000:user:/home/user:/bin/sh\n"
+                "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+    with open(os.path.join(dest, "etc", "group"), "w") as f:
+        f.write("root:x:0:\ntty:x:5:\nuser:x:1000:\nnogroup:x:65534:\n")
+    os.chown(os.path.join(dest, "home", "user"), 1000, 1000)
+
+
+class Bundle:
+    """A bundle directory: config.json plus rootfs (a copy per test)."""
+
+    def __init__(self, path, args):
+        self.path = path
+        self.rootfs = os.path.join(path, "rootfs")
+        self.config = default_config(args)
+
+    def save(self):
+        with open(os.path.join(self.path, "config.json"), "w") as f:
+            json.dump(self.config, f, indent=1)
+        return self
+
+    @property
+    def process(self):
+        return self.config["process"]
+
+    @property
+    def linux(self):
+        return self.config["linux"]
+
+    def namespaces(self):
+        return [n["type"] for n in self.linux["namespaces"]]
+
+    def drop_namespace(self, kind):
+        self.linux["namespaces"] = [n for n in self.linux["namespaces"]
+                                    if n["type"] != kind]
+
+    def write_file(self, rel, content, mode=0o644):
+        p = os.path.join(self.rootfs, rel.lstrip("/"))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(content)
+        os.chmod(p, mode)
+        return p
+
+
+class Result:
+    def __init__(self, proc):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def __repr__(self):
+        return "Result(rc=%r, stdout=%r, stderr=%r)" % (self.returncode, self.stdout,
+                                                        self.stderr)
+
+
+class Runtime:
+    """The runtime under test, bound to one state root."""
+
+    def __init__(self, root, log_dir):
+        self.root = root
+        self.log_dir = log_dir
+        self.argv = runtime_argv()
+        self.name = runtime_name()
+        self.created = []
+
+    def cmd(self, *args, global_args=(), **kw):
+        return self.argv + ["--root", self.root] + list(global_args) + list(args)
+
+    def run(self, *args, check=False, timeout=60, input=None, global_args=(),
+            cwd=None, pass_fds=(), stdin=None):
+        """Run the runtime with ARGS and return its exit status and output.
+
+        Output goes through files, not pipes: a detached container inherits
+        the runtime's stdout/stderr and would hold pipes open forever."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            if input is not None:
+                stdin_file = tempfile.TemporaryFile()
+                stdin_file.write(input.encode())
+                stdin_file.seek(0)
+            else:
+                stdin_file = stdin if stdin is not None else subprocess.DEVNULL
+            p = subprocess.run(self.cmd(*args, global_args=global_args),
+                               stdout=out, stderr=err, stdin=stdin_file,
+                               timeout=timeout, cwd=cwd, pass_fds=pass_fds)
+            out.seek(0)
+            err.seek(0)
+            p.stdout = out.read().decode(errors="replace")
+            p.stderr = err.read().decode(errors="replace")
+        r = Result(p)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed: %r" % (" ".join(args), r))
+        return r
+
+    def new_id(self, prefix="t"):
+        cid = "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+        self.created.append(cid)
+        return cid
+
+    def state(self, cid):
+        r = self.run("state", cid)
+        if r.returncode != 0:
+            return None
+        return json.loads(r.stdout)
+
+    def status(self, cid):
+        st = self.state(cid)
+        return st["status"] if st else None
+
+    def wait_status(self, cid, want, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            s = self.status(cid)
+            if s == want:
+                return s
+            time.sleep(0.02)
+        return self.status(cid)
+
+    def cleanup(self):
+        for cid in self.created:
+            self.run("delete", "--force", cid, timeout=30)
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return str(tmp_path)
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    require_root()
+    root = tmp_path / "state"
+    root.mkdir()
+    rt = Runtime(str(root), str(tmp_path))
+    yield rt
+    rt.cleanup()
+    leftovers = [e for e in os.listdir(rt.root) if not e.startswith(".")]
+    assert leftovers == [], "containers left in the state root: %r" % leftovers
+
+
+@pytest.fixture
+def make_bundle(tmp_path):
+    """make_bundle(args) -> Bundle with its own copy of the busybox rootfs."""
+    require_root()
+    counter = [0]
+
+    def make(args=("true",)):
+        if "rootfs" not in _ROOTFS_CACHE:
+            cache = tempfile.mkdtemp(prefix="polis-rootfs-")
+            build_rootfs(os.path.join(cache, "rootfs"))
+            _ROOTFS_CACHE["rootfs"] = os.path.join(cache, "rootfs")
+        counter[0] += 1
+        path = tmp_path / ("bundle%d" % counter[0])
+        path.mkdir()
+        subprocess.run(["cp", "-a", _ROOTFS_CACHE["rootfs"], str(path / "rootfs")],
+                       check=True)
+        return Bundle(str(path), args)
+
+    yield make
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for p in _ROOTFS_CACHE.values():
+        shutil.rmtree(os.path.dirname(p), ignore_errors=True)
+
+
+def mounts_under(path):
+    """Mount points on the host at or below PATH (to check for leaks)."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4]
+            if mp == path or mp.startswith(path.rstrip("/") + "/"):
+                out.append(mp)
+    return out
