@@ -19,8 +19,8 @@
 #include "base/path.h"
 
 int
-console_setup (unsigned height, unsigned width, char name[CONSOLE_NAME_MAX],
-               polis_error **err)
+console_setup (unsigned height, unsigned width, bool mount_console,
+               char name[CONSOLE_NAME_MAX], polis_error **err)
 {
   cleanup_close int master = -1, slave = -1, rootfd = -1, consfd = -1;
   unsigned int ptn = 0;
@@ -57,6 +57,8 @@ console_setup (unsigned height, unsigned width, char name[CONSOLE_NAME_MAX],
     if (dup2 (slave, fd) < 0)
       return error_sys (err, "dup2 console to %d", fd);
 
+  if (!mount_console)
+    return move_fd (master);
   rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return error_sys (err, "open /");

@@ -8,14 +8,17 @@
 #ifndef POLIS_RUNTIME_CONSOLE_H
 #define POLIS_RUNTIME_CONSOLE_H
 
+#include <stdbool.h>
+
 #include "base/error.h"
 
 #define CONSOLE_NAME_MAX 64
 
-/* In the init, after pivot_root: create the pty, set its size (0 = leave),
-   make it the controlling terminal and stdio, mount it on /dev/console.
+/* Inside the container (after pivot_root): create the pty, set its size
+   (0 = leave), make it the controlling terminal and stdio, and with
+   MOUNT_CONSOLE bind it over /dev/console (the init does, exec does not).
    Returns the master fd; NAME gets the slave's path. */
-int console_setup (unsigned height, unsigned width,
+int console_setup (unsigned height, unsigned width, bool mount_console,
                    char name[CONSOLE_NAME_MAX], polis_error **err);
 
 /* Connect to the unix socket at PATH.  Returns the fd. */

@@ -27,9 +27,6 @@
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
 
-/* Largest /etc/passwd read to find $HOME. */
-#define INIT_PASSWD_MAX (4u << 20)
-
 /* A new session keyring per container, so that containers do not share
    the host's (runc does the same).  Where keyrings are unavailable or
    forbidden, go on without. */
@@ -39,46 +36,6 @@ init_join_keyring (const char *id)
   cleanup_free char *name = xasprintf ("_ses.%s", id);
   if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0)
     (void) errno;
-}
-
-/* $HOME of UID from the container's /etc/passwd, or "/". */
-static char *
-init_home_of (uid_t uid)
-{
-  cleanup_error polis_error *err = NULL;
-  cleanup_free char *pw = file_read_at (AT_FDCWD, "/etc/passwd", INIT_PASSWD_MAX, NULL, &err);
-  for (char *line = pw; line && *line;)
-    {
-      char *end = strchrnul (line, '\n');
-      char *f[7] = { 0 };
-      int n = 0;
-      for (char *p = line; n < 7 && p <= end;)
-        {
-          f[n++] = p;
-          char *c = memchr (p, ':', (size_t) (end - p));
-          if (c == NULL)
-            break;
-          p = c + 1;
-        }
-      if (n >= 6 && strtoul (f[2], NULL, 10) == uid && f[2][0] != ':')
-        {
-          char *hend = memchr (f[5], ':', (size_t) (end - f[5]));
-          if (hend && hend > f[5])
-            return xstrndup (f[5], (size_t) (hend - f[5]));
-        }
-      line = *end ? end + 1 : NULL;
-    }
-  return xstrdup ("/");
-}
-
-static bool
-init_setgroups_allowed (const spec *s)
-{
-  if (!s->ns[NS_USER].present)
-    return true;
-  cleanup_error polis_error *err = NULL;
-  cleanup_free char *v = file_read_at (AT_FDCWD, "/proc/self/setgroups", 64, NULL, &err);
-  return v == NULL || strncmp (v, "deny", 4) != 0;
 }
 
 /* Set once the runtime has been told we are ready (it may be gone). */
@@ -91,7 +48,7 @@ init_run (init_config *c, polis_error **err)
   const spec_process *p = &s->process;
   cleanup_free char *state_json = NULL;
   cleanup_free char *exe = NULL;
-  cleanup_strv char **env = strv_dup (p->env);
+  cleanup_strv char **env = NULL;
   bool in_userns = s->ns[NS_USER].present;
   sync_header hdr;
 
@@ -142,52 +99,21 @@ init_run (init_config *c, polis_error **err)
   if (rootfs_finalize (s, err) < 0)
     return error_wrap (err, "finalize rootfs");
 
-  if (process_apply_rlimits (p, err) < 0 || process_set_oom_score_adj (p, err) < 0)
+  process_finish_opts fo = {
+    .p = p,
+    .seccomp = c->seccomp,
+    .console_sock = c->console_sock,
+    .mount_dev_console = true,
+    .in_userns = in_userns,
+  };
+  bool seccomp_pending = false;
+  if (process_finish (&fo, &exe, &env, &seccomp_pending, err) < 0)
     return -1;
-
-  if (p->terminal)
-    {
-      char name[64];
-      cleanup_close int master = console_setup (p->console_height, p->console_width, name, err);
-      if (master < 0)
-        return error_wrap (err, "set up console");
-      if (c->console_sock < 0)
-        return error_set (err, ERROR_INVALID, EINVAL,
-                          "process.terminal is set but there is no console socket");
-      if (console_send_fd (c->console_sock, master, name, err) < 0)
-        return -1;
-    }
   if (c->console_sock >= 0)
     {
       close (c->console_sock);
       c->console_sock = -1;
     }
-
-  if (strv_env_find (env, "HOME", 4) < 0)
-    {
-      cleanup_free char *home = init_home_of (p->uid);
-      cleanup_free char *kv = xasprintf ("HOME=%s", home);
-      strv_env_set (&env, kv);
-    }
-  exe = process_find_executable (p->args[0], env, err);
-  if (exe == NULL)
-    return -1;
-  bool cwd_done = chdir (p->cwd) == 0;
-  if (!cwd_done && errno != EACCES)
-    return process_chdir (p, err);
-
-  int listener = -1;
-  if (c->seccomp && !p->no_new_privileges
-      && seccomp_load (c->seccomp, &listener, err) < 0)
-    return -1;
-  if (process_set_identity (p, init_setgroups_allowed (s), err) < 0)
-    return -1;
-  /* The user may reach a directory that root (squashed on NFS, say)
-     could not. */
-  if (!cwd_done && process_chdir (p, err) < 0)
-    return -1;
-  if (process_set_no_new_privs (p, err) < 0)
-    return -1;
 
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sync_send (c->sync_fd, SYNC_READY, 0, NULL, 0, err) < 0)
@@ -210,8 +136,8 @@ init_run (init_config *c, polis_error **err)
 
   if (hooks_run (s, HOOK_START_CONTAINER, state_json, err) < 0)
     return -1;
-  if (c->seccomp && p->no_new_privileges
-      && seccomp_load (c->seccomp, &listener, err) < 0)
+  int listener = -1;
+  if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
     return -1;
 
   /* What the container inherits: stdio and the preserved fds; every other

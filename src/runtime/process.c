@@ -19,6 +19,10 @@
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "runtime/caps.h"
+#include "runtime/console.h"
+
+/* Largest /etc/passwd read to find $HOME. */
+#define PROCESS_PASSWD_MAX (4u << 20)
 
 #define PROCESS_DEFAULT_PATH                                                   \
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -227,4 +231,103 @@ process_close_fds_except (int first, const int *keep, size_t n)
         }
       lo = next + 1;
     }
+}
+
+/* $HOME of UID from the container's /etc/passwd, or "/". */
+static char *
+process_home_of (uid_t uid)
+{
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *pw = file_read_at (AT_FDCWD, "/etc/passwd", PROCESS_PASSWD_MAX, NULL, &err);
+  for (char *line = pw; line && *line;)
+    {
+      char *end = strchrnul (line, '\n');
+      char *f[7] = { 0 };
+      int n = 0;
+      for (char *q = line; n < 7 && q <= end;)
+        {
+          f[n++] = q;
+          char *colon = memchr (q, ':', (size_t) (end - q));
+          if (colon == NULL)
+            break;
+          q = colon + 1;
+        }
+      if (n >= 6 && f[2][0] != ':' && strtoul (f[2], NULL, 10) == uid)
+        {
+          char *hend = memchr (f[5], ':', (size_t) (end - f[5]));
+          if (hend && hend > f[5])
+            return xstrndup (f[5], (size_t) (hend - f[5]));
+        }
+      line = *end ? end + 1 : NULL;
+    }
+  return xstrdup ("/");
+}
+
+static bool
+process_setgroups_allowed (bool in_userns)
+{
+  if (!in_userns)
+    return true;
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *v = file_read_at (AT_FDCWD, "/proc/self/setgroups", 64, NULL, &err);
+  return v == NULL || strncmp (v, "deny", 4) != 0;
+}
+
+int
+process_finish (const process_finish_opts *o, char **exe, char ***env,
+                bool *seccomp_pending, polis_error **err)
+{
+  const spec_process *p = o->p;
+  cleanup_strv char **e = strv_dup (p->env);
+  cleanup_free char *path = NULL;
+
+  *seccomp_pending = false;
+  if (process_apply_rlimits (p, err) < 0 || process_set_oom_score_adj (p, err) < 0)
+    return -1;
+
+  if (p->terminal)
+    {
+      char name[CONSOLE_NAME_MAX];
+      if (o->console_sock < 0)
+        return error_set (err, ERROR_INVALID, EINVAL,
+                          "process.terminal is set but there is no console socket");
+      cleanup_close int master = console_setup (p->console_height, p->console_width,
+                                                o->mount_dev_console, name, err);
+      if (master < 0)
+        return error_wrap (err, "set up console");
+      if (console_send_fd (o->console_sock, master, name, err) < 0)
+        return -1;
+    }
+
+  if (strv_env_find (e, "HOME", 4) < 0)
+    {
+      cleanup_free char *home = process_home_of (p->uid);
+      cleanup_free char *kv = xasprintf ("HOME=%s", home);
+      strv_env_set (&e, kv);
+    }
+  path = process_find_executable (p->args[0], e, err);
+  if (path == NULL)
+    return -1;
+  bool cwd_done = chdir (p->cwd) == 0;
+  if (!cwd_done && errno != EACCES)
+    return process_chdir (p, err);
+
+  if (o->seccomp && !p->no_new_privileges)
+    {
+      int listener = -1;
+      if (seccomp_load (o->seccomp, &listener, err) < 0)
+        return -1;
+    }
+  if (process_set_identity (p, process_setgroups_allowed (o->in_userns), err) < 0)
+    return -1;
+  /* The user may reach a directory that root (squashed on NFS, say)
+     could not. */
+  if (!cwd_done && process_chdir (p, err) < 0)
+    return -1;
+  if (process_set_no_new_privs (p, err) < 0)
+    return -1;
+  *seccomp_pending = o->seccomp && p->no_new_privileges;
+  *exe = steal_pointer (&path);
+  *env = steal_pointer (&e);
+  return 0;
 }

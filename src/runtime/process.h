@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
 
 /* setrlimit() each of process.rlimits; a hard limit above what the host
@@ -35,6 +36,24 @@ int process_set_identity (const spec_process *p, bool setgroups_allowed,
 
 /* prctl(PR_SET_NO_NEW_PRIVS) when process.noNewPrivileges. */
 int process_set_no_new_privs (const spec_process *p, polis_error **err);
+
+typedef struct
+{
+  const spec_process *p;
+  const seccomp_filter *seccomp; /* may be NULL */
+  int console_sock;       /* receives the pty master when p->terminal */
+  bool mount_dev_console; /* the init: also mount the pty on /dev/console */
+  bool in_userns;
+} process_finish_opts;
+
+/* Everything between "the file system is final" and "ready to exec", in
+   the order security needs: rlimits and oomScoreAdj, the terminal, $HOME,
+   the executable lookup and cwd (as root), the seccomp filter when it must
+   be loaded while privileged, the identity change, noNewPrivileges.
+   *EXE and *ENV (caller's) are what to execve; *SECCOMP_PENDING says the
+   filter still has to be loaded (noNewPrivileges: as late as possible). */
+int process_finish (const process_finish_opts *o, char **exe, char ***env,
+                    bool *seccomp_pending, polis_error **err);
 
 /* Close every fd above KEEP_UP_TO. */
 int process_close_fds (int keep_up_to);
