@@ -131,6 +131,27 @@ file_write_atomic_at (int dirfd, const char *name, const void *buf, size_t len,
   return 0;
 }
 
+int
+file_write_atomic (const char *path, const void *buf, size_t len, mode_t mode,
+                   polis_error **err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  char *slash = strrchr (copy, '/');
+  const char *dir = ".", *name = copy;
+  if (slash)
+    {
+      *slash = '\0';
+      dir = slash == copy ? "/" : copy;
+      name = slash + 1;
+    }
+  if (*name == '\0')
+    return error_set (err, ERROR_INVALID, EISDIR, "`%s` names a directory", path);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return error_sys (err, "open directory of `%s`", path);
+  return file_write_atomic_at (dfd, name, buf, len, mode, false, err);
+}
+
 static int
 file_remove_children (int dfd, dev_t dev, int depth, polis_error **err)
 {

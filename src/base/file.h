@@ -36,6 +36,10 @@ int file_write_atomic_at (int dirfd, const char *name, const void *buf,
                           size_t len, mode_t mode, bool sync,
                           polis_error **err);
 
+/* file_write_atomic_at() for a PATH given whole (directory + name). */
+int file_write_atomic (const char *path, const void *buf, size_t len,
+                       mode_t mode, polis_error **err);
+
 /* Remove PATH (relative to DIRFD) and everything below it, not following
    symlinks and not crossing into other mounts.  A missing PATH is success. */
 int file_remove_tree_at (int dirfd, const char *path, polis_error **err);

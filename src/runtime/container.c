@@ -104,27 +104,6 @@ container_build_abort (container_build *b, const char *id)
     }
 }
 
-static int
-container_write_pid_file (const char *path, pid_t pid, polis_error **err)
-{
-  cleanup_free char *copy = xstrdup (path);
-  char *slash = strrchr (copy, '/');
-  const char *dir = ".", *name = copy;
-  if (slash)
-    {
-      *slash = '\0';
-      dir = slash == copy ? "/" : copy;
-      name = slash + 1;
-    }
-  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return error_sys (err, "open directory of pid file `%s`", path);
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (file_write_atomic_at (dfd, name, buf, (size_t) n, 0644, false, err) < 0)
-    return error_wrap (err, "pid file");
-  return 0;
-}
 
 /* The owner column of `list`: the name of the state directory's owner. */
 static char *
@@ -328,8 +307,13 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
           < 0
       || state_save (b->dirfd, st, err) < 0)
     return -1;
-  if (o->pid_file && container_write_pid_file (o->pid_file, b->pid, err) < 0)
-    return -1;
+  if (o->pid_file)
+    {
+      char buf[32];
+      int n = snprintf (buf, sizeof buf, "%d", (int) b->pid);
+      if (file_write_atomic (o->pid_file, buf, (size_t) n, 0644, err) < 0)
+        return error_wrap (err, "pid file");
+    }
   return 0;
 }
 
@@ -366,13 +350,8 @@ container_poststart (int dirfd, const container_state *st)
 int
 container_start (const char *root, const char *id, polis_error **err)
 {
-  cleanup_close int rootfd = state_root_open (root, false, err);
-  if (rootfd < 0)
-    return error_set (err, ERROR_NOT_FOUND, ENOENT, "container \"%s\" does not exist", id);
-  cleanup_close int dirfd = state_dir_open (rootfd, id, true, err);
-  if (dirfd < 0)
-    return -1;
-  cleanup_state container_state *st = state_load (dirfd, err);
+  cleanup_close int dirfd = -1;
+  cleanup_state container_state *st = state_open_container (root, id, true, &dirfd, err);
   if (st == NULL)
     return -1;
   state_status status = state_status_of (dirfd, st);
@@ -477,13 +456,8 @@ int
 container_kill (const char *root, const char *id, int sig, bool all,
                 polis_error **err)
 {
-  cleanup_close int rootfd = state_root_open (root, false, err);
-  if (rootfd < 0)
-    return error_set (err, ERROR_NOT_FOUND, ENOENT, "container \"%s\" does not exist", id);
-  cleanup_close int dirfd = state_dir_open (rootfd, id, true, err);
-  if (dirfd < 0)
-    return -1;
-  cleanup_state container_state *st = state_load (dirfd, err);
+  cleanup_close int dirfd = -1;
+  cleanup_state container_state *st = state_open_container (root, id, true, &dirfd, err);
   if (st == NULL)
     return -1;
   state_status status = state_status_of (dirfd, st);
@@ -570,16 +544,8 @@ container_state_doc (int dirfd, const container_state *st)
 json_t *
 container_query_state (const char *root, const char *id, polis_error **err)
 {
-  cleanup_close int rootfd = state_root_open (root, false, err);
-  if (rootfd < 0)
-    {
-      error_set (err, ERROR_NOT_FOUND, ENOENT, "container \"%s\" does not exist", id);
-      return NULL;
-    }
-  cleanup_close int dirfd = state_dir_open (rootfd, id, false, err);
-  if (dirfd < 0)
-    return NULL;
-  cleanup_state container_state *st = state_load (dirfd, err);
+  cleanup_close int dirfd = -1;
+  cleanup_state container_state *st = state_open_container (root, id, false, &dirfd, err);
   if (st == NULL)
     return NULL;
   return container_state_doc (dirfd, st);
@@ -623,26 +589,30 @@ container_list (const char *root, polis_error **err)
   return arr;
 }
 
-/* A foreground `run`: forward signals to the container, copy its terminal,
-   and collect its exit status. */
-static int
-container_wait_foreground (container_build *b, int *exit_status,
+void
+container_forwarded_signals (sigset_t *set)
+{
+  sigfillset (set);
+  sigdelset (set, SIGSEGV);
+  sigdelset (set, SIGBUS);
+  sigdelset (set, SIGILL);
+  sigdelset (set, SIGFPE);
+}
+
+int
+container_wait_foreground (pid_t pid, int console_fd, int *exit_status,
                            polis_error **err)
 {
   sigset_t all;
-  sigfillset (&all);
-  sigdelset (&all, SIGSEGV);
-  sigdelset (&all, SIGBUS);
-  sigdelset (&all, SIGILL);
-  sigdelset (&all, SIGFPE);
+  container_forwarded_signals (&all);
   cleanup_close int sfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     return error_sys (err, "signalfd");
 
   cleanup_close int master = -1;
-  if (b->console_fd >= 0)
+  if (console_fd >= 0)
     {
-      master = console_recv_fd (b->console_fd, err);
+      master = console_recv_fd (console_fd, err);
       if (master < 0)
         return -1;
     }
@@ -672,15 +642,14 @@ container_wait_foreground (container_build *b, int *exit_status,
             continue;
           if (si.ssi_signo == SIGWINCH)
             continue; /* console_proxy resizes */
-          kill (b->pid, (int) si.ssi_signo);
+          kill (pid, (int) si.ssi_signo);
         }
-      pid_t r = waitpid (b->pid, &status, WNOHANG);
-      if (r == b->pid)
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
         break;
       if (r < 0 && errno != EINTR)
         return error_sys (err, "wait for container");
     }
-  b->pid = 0;
   if (WIFSIGNALED (status))
     *exit_status = 128 + WTERMSIG (status);
   else
@@ -698,11 +667,7 @@ container_run (const container_opts *o, int *exit_status, polis_error **err)
   /* Signals are taken through a signalfd in the foreground case: block
      them now so none is lost between the clone and the wait.  The init
      resets its mask before exec. */
-  sigfillset (&all);
-  sigdelset (&all, SIGSEGV);
-  sigdelset (&all, SIGBUS);
-  sigdelset (&all, SIGILL);
-  sigdelset (&all, SIGFPE);
+  container_forwarded_signals (&all);
   if (!o->detach)
     sigprocmask (SIG_BLOCK, &all, &old);
 
@@ -738,7 +703,9 @@ container_run (const container_opts *o, int *exit_status, polis_error **err)
       return 0;
     }
 
-  ret = container_wait_foreground (&b, exit_status, err);
+  ret = container_wait_foreground (b.pid, b.console_fd, exit_status, err);
+  if (ret == 0)
+    b.pid = 0;
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (ret == 0 && !o->keep)
     ret = container_destroy (b.rootfd, b.dirfd, b.st, err);

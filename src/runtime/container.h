@@ -9,7 +9,9 @@
 #define POLIS_RUNTIME_CONTAINER_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 
@@ -54,5 +56,16 @@ json_t *container_query_state (const char *root, const char *id, polis_error **e
 /* The state documents of every container under ROOT (an array, possibly
    empty when ROOT does not exist).  New reference. */
 json_t *container_list (const char *root, polis_error **err);
+
+/* The signals a foreground run or exec forwards to its process (all but
+   the synchronous fault signals).  Block them before the process is made. */
+void container_forwarded_signals (sigset_t *set);
+
+/* Wait for PID (our child) in the foreground: forward the signals above,
+   copy the terminal whose master arrives on CONSOLE_FD (-1: none), and put
+   its exit status (128+signal when killed) in *EXIT_STATUS.  The signals
+   must already be blocked. */
+int container_wait_foreground (pid_t pid, int console_fd, int *exit_status,
+                               polis_error **err);
 
 #endif

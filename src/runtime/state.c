@@ -135,6 +135,30 @@ state_dir_remove (int rootfd, const char *id, polis_error **err)
   return file_remove_tree_at (rootfd, id, err);
 }
 
+container_state *
+state_open_container (const char *root, const char *id, bool exclusive,
+                      int *dirfd, polis_error **err)
+{
+  *dirfd = -1;
+  cleanup_close int rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    {
+      if (errno == ENOENT)
+        error_set (err, ERROR_NOT_FOUND, ENOENT, "container \"%s\" does not exist", id);
+      else
+        error_sys (err, "open state root `%s`", root);
+      return NULL;
+    }
+  cleanup_close int fd = state_dir_open (rootfd, id, exclusive, err);
+  if (fd < 0)
+    return NULL;
+  container_state *st = state_load (fd, err);
+  if (st == NULL)
+    return NULL;
+  *dirfd = move_fd (fd);
+  return st;
+}
+
 char *
 state_now_rfc3339 (void)
 {

@@ -73,6 +73,13 @@ int state_dir_open (int rootfd, const char *id, bool exclusive,
 /* Remove a container's directory. */
 int state_dir_remove (int rootfd, const char *id, polis_error **err);
 
+/* Open the state root ROOT, the directory of container ID in it (locked as
+   state_dir_open), and load its state.  *DIRFD (caller's) gets the
+   directory.  ERROR_NOT_FOUND: `container "x" does not exist`. */
+container_state *state_open_container (const char *root, const char *id,
+                                       bool exclusive, int *dirfd,
+                                       polis_error **err);
+
 int state_save (int dirfd, const container_state *st, polis_error **err);
 container_state *state_load (int dirfd, polis_error **err);
 
