@@ -7,8 +7,8 @@ PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
   libjansson-dev libseccomp-dev
   libcmocka-dev python3-pytest
-  busybox-static util-linux
-  runc crun
+  busybox-static util-linux procps
+  runc crun containerd podman
 "
 
 missing=""

@@ -200,6 +200,9 @@ container_exec_child_run (container_exec_child *c, polis_error **err)
     fcntl (fd, F_SETFD, 0);
   int keep[] = { c->sync_fd };
   process_close_fds_except (3 + c->preserve_fds, keep, 1);
+  /* A detached exec's runtime exits right after this: the program must
+     outlive it. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   execve (exe, c->p->args, env);
   return error_sys (err, "exec `%s`", exe);
 }
