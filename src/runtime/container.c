@@ -244,7 +244,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     .no_new_keyring = o->no_new_keyring,
     .seccomp = b->seccomp,
   };
-  b->pid = namespace_spawn (s, b->sync_fd, init_main, &ic, err);
+  b->pid = namespace_spawn (s, b->sync_fd, child_end, init_main, &ic, err);
   if (b->pid < 0)
     {
       b->pid = 0;

@@ -72,9 +72,10 @@ namespace_write_time_offsets (const spec *s, polis_error **err)
 }
 
 /* The helper's work: join, unshare time, clone the init.  Reports failures
-   and the init's pid through SYNC_FD, then exits. */
+   and the init's pid through CHILD_FD (the init's end of the sync pair, so
+   that the runtime reads them), then exits. */
 static void __attribute__ ((noreturn))
-namespace_helper (const spec *s, int sync_fd, namespace_child_fn fn, void *arg)
+namespace_helper (const spec *s, int child_fd, namespace_child_fn fn, void *arg)
 {
   cleanup_error polis_error *err = NULL;
   int fds[NS_COUNT];
@@ -129,17 +130,17 @@ namespace_helper (const spec *s, int sync_fd, namespace_child_fn fn, void *arg)
       fn (arg);
       _exit (127);
     }
-  sync_send (sync_fd, SYNC_PID, pid, NULL, 0, NULL);
+  sync_send (child_fd, SYNC_PID, pid, NULL, 0, NULL);
   _exit (0);
 
 fail:
-  sync_send_error (sync_fd, err);
+  sync_send_error (child_fd, err);
   _exit (1);
 }
 
 pid_t
-namespace_spawn (const spec *s, int sync_fd, namespace_child_fn fn, void *arg,
-                 polis_error **err)
+namespace_spawn (const spec *s, int sync_fd, int child_fd,
+                 namespace_child_fn fn, void *arg, polis_error **err)
 {
   bool helper = s->ns[NS_TIME].present;
   for (int k = 0; k < NS_COUNT; k++)
@@ -163,7 +164,7 @@ namespace_spawn (const spec *s, int sync_fd, namespace_child_fn fn, void *arg,
   if (hpid < 0)
     return error_sys (err, "fork");
   if (hpid == 0)
-    namespace_helper (s, sync_fd, fn, arg);
+    namespace_helper (s, child_fd, fn, arg);
 
   int32_t init_pid = -1;
   int ret = sync_expect (sync_fd, SYNC_PID, &init_pid, err);

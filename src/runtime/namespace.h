@@ -20,10 +20,11 @@ typedef void (*namespace_child_fn) (void *arg);
 
 /* Start FN(ARG) in a new process inside the namespaces of S.  FN must not
    return (it execs or _exits).  SYNC_FD is the runtime's end of the sync
-   pair, on which a helper reports the init's pid.  Returns the pid of the
-   init as seen by the caller, or -1 with *err set. */
-pid_t namespace_spawn (const spec *s, int sync_fd, namespace_child_fn fn,
-                       void *arg, polis_error **err);
+   pair, CHILD_FD the init's: a helper reports the init's pid (or its
+   failure) on CHILD_FD, for the caller to read on SYNC_FD.  Returns the
+   pid of the init as seen by the caller, or -1 with *err set. */
+pid_t namespace_spawn (const spec *s, int sync_fd, int child_fd,
+                       namespace_child_fn fn, void *arg, polis_error **err);
 
 /* Write the uid and gid maps of S for process PID (new user namespace). */
 int namespace_write_idmaps (pid_t pid, const spec *s, polis_error **err);
