@@ -394,6 +394,27 @@ rootfs_write_sysctls (const spec *s, polis_error **err)
   return 0;
 }
 
+/* A recursive rootfsPropagation reaches every mount: give back the mounts
+   that asked for their own propagation what they asked for. */
+static int
+rootfs_reapply_propagation (const spec *s, int rootfd, polis_error **err)
+{
+  char target[PATH_PROC_FD_MAX];
+  for (size_t i = 0; i < s->n_mounts; i++)
+    {
+      const spec_mount *m = &s->mounts[i];
+      if (m->propagation == 0)
+        continue;
+      cleanup_close int fd = path_open_in_root (rootfd, m->destination, O_PATH,
+                                                PATH_OPEN, 0, err);
+      if (fd < 0)
+        return error_wrap (err, "mount `%s`", m->destination);
+      if (mount (NULL, path_proc_fd (fd, target), NULL, m->propagation, NULL) < 0)
+        return error_sys (err, "mount `%s`: set propagation", m->destination);
+    }
+  return 0;
+}
+
 int
 rootfs_finalize (const spec *s, polis_error **err)
 {
@@ -442,5 +463,7 @@ rootfs_finalize (const spec *s, polis_error **err)
   if (s->rootfs_propagation
       && mount (NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
     return error_sys (err, "set rootfs propagation");
+  if (s->rootfs_propagation & MS_REC)
+    return rootfs_reapply_propagation (s, rootfd, err);
   return 0;
 }
