@@ -14,6 +14,7 @@
 #include "base/cleanup.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/pjson.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "runtime/console.h"
@@ -38,6 +39,19 @@ init_join_keyring (const char *id)
     (void) errno;
 }
 
+/* The state document for a hook run in the container's namespaces: the
+   runtime's, with the pid as the container sees it and STATUS. */
+static char *
+init_hook_state (const char *state_json, const char *status, polis_error **err)
+{
+  cleanup_json json_t *j = pjson_parse (state_json, strlen (state_json), "state", err);
+  if (j == NULL)
+    return NULL;
+  json_object_set_new (j, "pid", json_integer (getpid ()));
+  json_object_set_new (j, "status", json_string (status));
+  return pjson_dump (j);
+}
+
 /* Set once the runtime has been told we are ready (it may be gone). */
 static bool init_ready;
 
@@ -47,6 +61,7 @@ init_run (init_config *c, polis_error **err)
   const spec *s = c->spec;
   const spec_process *p = &s->process;
   cleanup_free char *state_json = NULL;
+  cleanup_free char *create_state = NULL, *start_state = NULL;
   cleanup_free char *exe = NULL;
   cleanup_strv char **env = NULL;
   bool in_userns = s->ns[NS_USER].present;
@@ -58,6 +73,18 @@ init_run (init_config *c, polis_error **err)
     return -1;
   if (hdr.type != SYNC_GO || state_json == NULL)
     return error_set (err, ERROR_INTERNAL, EPROTO, "unexpected message from the runtime");
+  if (s->n_hooks[HOOK_CREATE_CONTAINER])
+    {
+      create_state = init_hook_state (state_json, "creating", err);
+      if (create_state == NULL)
+        return -1;
+    }
+  if (s->n_hooks[HOOK_START_CONTAINER])
+    {
+      start_state = init_hook_state (state_json, "created", err);
+      if (start_state == NULL)
+        return -1;
+    }
 
   if (in_userns)
     {
@@ -91,7 +118,7 @@ init_run (init_config *c, polis_error **err)
           || sync_expect (c->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
         return -1;
     }
-  if (hooks_run (s, HOOK_CREATE_CONTAINER, state_json, err) < 0)
+  if (hooks_run (s, HOOK_CREATE_CONTAINER, create_state, err) < 0)
     return -1;
 
   if (rootfs_pivot (rootfd, c->no_pivot, err) < 0)
@@ -134,7 +161,7 @@ init_run (init_config *c, polis_error **err)
   else if (sync_expect (c->sync_fd, SYNC_START, NULL, err) < 0)
     return -1;
 
-  if (hooks_run (s, HOOK_START_CONTAINER, state_json, err) < 0)
+  if (hooks_run (s, HOOK_START_CONTAINER, start_state, err) < 0)
     return -1;
   int listener = -1;
   if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
