@@ -14,6 +14,7 @@
 #include "base/cleanup.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/path.h"
 #include "base/pjson.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
@@ -50,6 +51,20 @@ init_hook_state (const char *state_json, const char *status, polis_error **err)
   json_object_set_new (j, "pid", json_integer (getpid ()));
   json_object_set_new (j, "status", json_string (status));
   return pjson_dump (j);
+}
+
+/* Create the directory CWD (and its parents) in the container's root. */
+static int
+init_make_cwd (const char *cwd, polis_error **err)
+{
+  cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return error_sys (err, "open /");
+  cleanup_close int fd = path_open_in_root (rootfd, cwd, O_PATH | O_DIRECTORY,
+                                            PATH_MKDIR, 0755, err);
+  if (fd < 0)
+    return error_wrap (err, "create cwd (\"%s\") set in config.json", cwd);
+  return 0;
 }
 
 /* Set once the runtime has been told we are ready (it may be gone). */
@@ -123,6 +138,15 @@ init_run (init_config *c, polis_error **err)
 
   if (rootfs_pivot (rootfd, c->no_pivot, err) < 0)
     return error_wrap (err, "pivot root");
+  /* Before the root may turn read-only: a missing cwd is made, as runc
+     and crun do (process_finish changes into it). */
+  int cwd_ret = chdir (p->cwd);
+  if (cwd_ret < 0 && errno == ENOENT)
+    {
+      cwd_ret = init_make_cwd (p->cwd, err);
+      if (cwd_ret < 0)
+        return -1;
+    }
   if (rootfs_finalize (s, err) < 0)
     return error_wrap (err, "finalize rootfs");
 
