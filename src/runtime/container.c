@@ -703,12 +703,28 @@ container_run (const container_opts *o, int *exit_status, polis_error **err)
       return 0;
     }
 
+  /* While it runs, other commands (state, kill, list, delete --force)
+     must reach the container: let go of its lock, and take it again once
+     the container has exited. */
+  close (b.dirfd);
+  b.dirfd = -1;
   ret = container_wait_foreground (b.pid, b.console_fd, exit_status, err);
   if (ret == 0)
     b.pid = 0;
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (ret == 0 && !o->keep)
-    ret = container_destroy (b.rootfd, b.dirfd, b.st, err);
+    {
+      cleanup_error polis_error *e = NULL;
+      b.dirfd = state_dir_open (b.rootfd, o->id, true, &e);
+      if (b.dirfd >= 0)
+        ret = container_destroy (b.rootfd, b.dirfd, b.st, err);
+      else if (e->cls != ERROR_NOT_FOUND)
+        {
+          *err = steal_pointer (&e);
+          ret = -1;
+        }
+      /* Not found: a `delete --force` got there first. */
+    }
   if (ret < 0)
     container_build_abort (&b, o->id);
   container_build_clear (&b);
