@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -149,6 +150,12 @@ init_run (init_config *c, polis_error **err)
     }
   if (rootfs_finalize (s, err) < 0)
     return error_wrap (err, "finalize rootfs");
+
+  /* Before process_finish loads seccomp, whose filter may not allow
+     personality(). */
+  if (s->has_personality && personality (s->personality) < 0)
+    return error_sys (err, "linux.personality: set %s",
+                      s->personality == PER_LINUX32 ? "LINUX32" : "LINUX");
 
   process_finish_opts fo = {
     .p = p,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 
 #include "base/cleanup.h"
@@ -675,9 +676,31 @@ spec_parse_time_offset (const json_t *offsets, const char *key,
 }
 
 static int
+spec_parse_personality (spec *s, const json_t *pj, polis_error **err)
+{
+  const char *domain = NULL;
+  json_t *flags = NULL;
+  if (pjson_get_string (pj, "linux.personality", "domain", true, &domain, err) < 0
+      || pjson_get_array (pj, "linux.personality", "flags", false, &flags, err) < 0)
+    return -1;
+  if (strcmp (domain, "LINUX") == 0)
+    s->personality = PER_LINUX;
+  else if (strcmp (domain, "LINUX32") == 0)
+    s->personality = PER_LINUX32;
+  else
+    return spec_invalid (err, "linux.personality.domain: `%s` is not LINUX or LINUX32",
+                         domain);
+  /* The runtime spec defines no flag yet. */
+  if (json_array_size (flags) > 0)
+    return spec_invalid (err, "linux.personality.flags: no flag is supported");
+  s->has_personality = true;
+  return 0;
+}
+
+static int
 spec_parse_linux (spec *s, polis_error **err)
 {
-  json_t *lnx = NULL, *nss = NULL, *offsets = NULL;
+  json_t *lnx = NULL, *nss = NULL, *offsets = NULL, *personality = NULL;
   const char *prop = NULL;
 
   if (pjson_get_object (s->json, "", "linux", false, &lnx, err) < 0)
@@ -739,8 +762,8 @@ spec_parse_linux (spec *s, polis_error **err)
       || pjson_get_object (lnx, "linux", "sysctl", false, &s->sysctl, err) < 0
       || pjson_get_object (lnx, "linux", "seccomp", false, &s->seccomp, err)
              < 0
-      || pjson_get_object (lnx, "linux", "personality", false,
-                           &s->personality, err)
+      || pjson_get_object (lnx, "linux", "personality", false, &personality,
+                           err)
              < 0
       || pjson_get_string (lnx, "linux", "rootfsPropagation", false, &prop,
                            err)
@@ -768,6 +791,9 @@ spec_parse_linux (spec *s, polis_error **err)
           return spec_invalid (err, "linux.sysctl: invalid name `%s`", key);
       }
     }
+
+  if (personality && spec_parse_personality (s, personality, err) < 0)
+    return -1;
 
   if (prop)
     {

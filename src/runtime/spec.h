@@ -166,7 +166,8 @@ typedef struct spec
   json_t *resources; /* borrowed, may be NULL */
   json_t *sysctl;    /* borrowed object of strings, may be NULL */
   json_t *seccomp;   /* borrowed, may be NULL */
-  json_t *personality;
+  bool has_personality;
+  unsigned long personality; /* PER_LINUX or PER_LINUX32 */
   unsigned long rootfs_propagation; /* 0 = default */
   char **masked_paths;
   char **readonly_paths;
