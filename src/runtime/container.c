@@ -131,8 +131,21 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
 {
   cleanup_free char *bundle = NULL;
   cleanup_free char *rootfs = NULL;
+  cleanup_free char *pid_file = NULL;
   cleanup_close int bundlefd = -1, fifo_fd = -1, console_sock = -1;
   int pair[2] = { -1, -1 };
+
+  /* A relative --pid-file is the caller's, as in runc: fix it before the
+     chdir to the bundle below. */
+  if (o->pid_file && o->pid_file[0] != '/')
+    {
+      cleanup_free char *cwd = getcwd (NULL, 0);
+      if (cwd == NULL)
+        return error_sys (err, "pid file `%s`: current directory", o->pid_file);
+      pid_file = path_join (cwd, o->pid_file);
+    }
+  else if (o->pid_file)
+    pid_file = xstrdup (o->pid_file);
 
   b->rootfd = state_root_open (o->root, true, err);
   if (b->rootfd < 0)
@@ -307,11 +320,11 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
           < 0
       || state_save (b->dirfd, st, err) < 0)
     return -1;
-  if (o->pid_file)
+  if (pid_file)
     {
       char buf[32];
       int n = snprintf (buf, sizeof buf, "%d", (int) b->pid);
-      if (file_write_atomic (o->pid_file, buf, (size_t) n, 0644, err) < 0)
+      if (file_write_atomic (pid_file, buf, (size_t) n, 0644, err) < 0)
         return error_wrap (err, "pid file");
     }
   return 0;
