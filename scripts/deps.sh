@@ -7,7 +7,7 @@ PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
   libjansson-dev libseccomp-dev
   libcmocka-dev python3-pytest
-  busybox-static util-linux procps
+  busybox-static util-linux procps iproute2
   runc crun containerd podman
 "
 

@@ -6,14 +6,31 @@
  *   polis-test-init --wait-signal   block until SIGTERM/SIGINT, then exit 0
  *                                   (prints "ready" first), for kill tests.
  *   polis-test-init --print-caps    print the five capability masks.
+ *   polis-test-init --fds           print each open fd and what it is
+ *                                   ("0 /dev/null"), one a line.
+ *   polis-test-init --openpty       open a new pty through /dev/ptmx and
+ *                                   print the name of its slave.
+ *   polis-test-init --probe-exe PID drop CAP_SYS_PTRACE, then try to reach
+ *                                   /proc/PID/exe as the CVE-2019-5736
+ *                                   exploit does, and print what happened
+ *                                   ("readlink EACCES", "open-path ok
+ *                                   DEV:INO").  It never writes to the
+ *                                   file.
  *
  * Built statically, with no dependency on the container's libc.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +59,123 @@ print_caps (void)
   return 0;
 }
 
+static int
+print_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  struct dirent *de;
+  if (d == NULL)
+    return 1;
+  while ((de = readdir (d)) != NULL)
+    {
+      char target[PATH_MAX];
+      ssize_t n;
+      if (de->d_name[0] == '.' || atoi (de->d_name) == dirfd (d))
+        continue;
+      n = readlinkat (dirfd (d), de->d_name, target, sizeof target - 1);
+      target[n < 0 ? 0 : n] = '\0';
+      printf ("%s %s\n", de->d_name, target);
+    }
+  closedir (d);
+  return 0;
+}
+
+static int
+open_pty (void)
+{
+  int m = posix_openpt (O_RDWR | O_NOCTTY);
+  char *name;
+  int s;
+  if (m < 0 || grantpt (m) < 0 || unlockpt (m) < 0 || (name = ptsname (m)) == NULL)
+    {
+      printf ("openpty: %s\n", strerror (errno));
+      return 1;
+    }
+  s = open (name, O_RDWR | O_NOCTTY);
+  if (s < 0)
+    {
+      printf ("open %s: %s\n", name, strerror (errno));
+      return 1;
+    }
+  printf ("%s\n", name);
+  return 0;
+}
+
+static const char *
+errno_name (int e)
+{
+  switch (e)
+    {
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ETXTBSY: return "ETXTBSY";
+    case ESRCH: return "ESRCH";
+    default: return strerror (e);
+    }
+}
+
+/* What the CVE-2019-5736 exploit needs: a handle on the runtime's binary
+   through /proc/PID/exe, to reopen for writing once the runtime exits.
+   Opened for writing without O_TRUNC and closed at once: nothing is ever
+   written. */
+static int
+probe_exe (const char *pid)
+{
+  char path[64], target[PATH_MAX];
+  int fd;
+  ssize_t n;
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  /* As a process joined into the container without CAP_SYS_PTRACE (the
+     runtime's exec drops it): out of every set, for good. */
+  if (prctl (PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) < 0
+      || syscall (SYS_capget, &hdr, data) < 0)
+    {
+      printf ("drop CAP_SYS_PTRACE: %s\n", strerror (errno));
+      return 1;
+    }
+  data[0].effective &= ~(1u << CAP_SYS_PTRACE);
+  data[0].permitted &= ~(1u << CAP_SYS_PTRACE);
+  data[0].inheritable &= ~(1u << CAP_SYS_PTRACE);
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    {
+      printf ("drop CAP_SYS_PTRACE: %s\n", strerror (errno));
+      return 1;
+    }
+  snprintf (path, sizeof path, "/proc/%s/exe", pid);
+  n = readlink (path, target, sizeof target - 1);
+  if (n < 0)
+    printf ("readlink %s\n", errno_name (errno));
+  else
+    {
+      target[n] = '\0';
+      printf ("readlink ok %s\n", target);
+    }
+  fd = open (path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    printf ("open-path %s\n", errno_name (errno));
+  else
+    {
+      struct stat st;
+      if (fstat (fd, &st) == 0)
+        printf ("open-path ok %llu:%llu\n", (unsigned long long) st.st_dev,
+                (unsigned long long) st.st_ino);
+      else
+        printf ("open-path ok\n");
+      close (fd);
+    }
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    printf ("open-write %s\n", errno_name (errno));
+  else
+    {
+      printf ("open-write ok\n");
+      close (fd);
+    }
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -52,6 +186,12 @@ main (int argc, char **argv)
 
   if (argc >= 2 && strcmp (argv[1], "--print-caps") == 0)
     return print_caps ();
+  if (argc >= 2 && strcmp (argv[1], "--fds") == 0)
+    return print_fds ();
+  if (argc >= 2 && strcmp (argv[1], "--openpty") == 0)
+    return open_pty ();
+  if (argc >= 3 && strcmp (argv[1], "--probe-exe") == 0)
+    return probe_exe (argv[2]);
   if (argc >= 2 && strcmp (argv[1], "--wait-signal") == 0)
     {
       printf ("ready\n");
