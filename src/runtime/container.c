@@ -348,13 +348,23 @@ container_saved_spec (int dirfd, polis_error **err)
   return spec_load_at (dirfd, STATE_CONFIG_FILE, err);
 }
 
+/* The poststart hooks, once the user's program runs.  EXEC_FIFO, when not
+   -1, is `start`'s writing end of exec.fifo: the init holds the fifo open
+   until its execve closes it, and a fifo's writing end polls POLLERR once
+   no reader is left. */
 static void
-container_poststart (int dirfd, const container_state *st)
+container_poststart (int dirfd, const container_state *st, int exec_fifo)
 {
   cleanup_error polis_error *e = NULL;
   cleanup_spec spec *s = container_saved_spec (dirfd, &e);
   if (s == NULL || s->n_hooks[HOOK_POSTSTART] == 0)
     return;
+  if (exec_fifo >= 0)
+    {
+      struct pollfd p = { .fd = exec_fifo, .events = 0 };
+      while (poll (&p, 1, -1) < 0 && errno == EINTR)
+        ;
+    }
   cleanup_json json_t *j = state_to_oci (st, STATUS_RUNNING);
   cleanup_free char *js = pjson_dump (j);
   hooks_run_warn (s, HOOK_POSTSTART, js);
@@ -384,7 +394,7 @@ container_start (const char *root, const char *id, polis_error **err)
   if (write (fifo, "0", 1) != 1)
     return error_sys (err, "start container");
   unlinkat (dirfd, STATE_FIFO, 0);
-  container_poststart (dirfd, st);
+  container_poststart (dirfd, st, fifo);
   return 0;
 }
 
@@ -708,7 +718,7 @@ container_run (const container_opts *o, int *exit_status, polis_error **err)
         sigprocmask (SIG_SETMASK, &old, NULL);
       return -1;
     }
-  container_poststart (b.dirfd, b.st);
+  container_poststart (b.dirfd, b.st, -1);
 
   if (o->detach)
     {

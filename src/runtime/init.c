@@ -199,10 +199,13 @@ init_run (init_config *c, polis_error **err)
     return -1;
 
   /* What the container inherits: stdio and the preserved fds; every other
-     fd of ours is O_CLOEXEC or closed here. */
+     fd of ours is O_CLOEXEC or closed here.  The sync socket and exec.fifo
+     (both O_CLOEXEC) stay open into execve: their closing is how `run`
+     and `start` learn that the user's program has replaced us. */
   for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
-  process_close_fds (2 + c->preserve_fds);
+  int keep[] = { c->sync_fd, c->fifo_fd };
+  process_close_fds_except (3 + c->preserve_fds, keep, sizeof keep / sizeof *keep);
   execve (exe, p->args, env);
   return error_sys (err, "exec `%s`", exe);
 }
@@ -234,9 +237,10 @@ init_main (void *arg)
 
   init_run (c, &err);
   /* Reached only on failure.  Before ready the runtime is listening; after
-     it (exec failed after start), the sync socket still reaches a `run`. */
+     it (exec failed after start), the sync socket still reaches a `run`,
+     while after `start` nobody listens: say it on the container's stderr. */
   sync_send_error (c->sync_fd, err);
-  if (init_ready)
+  if (init_ready && c->fifo_fd >= 0)
     dprintf (2, "polis-runtime: %s\n", err ? err->msg : "container init failed");
   _exit (127);
 }
