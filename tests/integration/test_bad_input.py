@@ -177,6 +177,16 @@ def test_bad_executable(runtime, make_bundle, args, word):
     assert_clean_failure(runtime, r, b, [] if vague else [word])
 
 
+def test_exec_format_error(runtime, make_bundle):
+    """An executable file the kernel cannot run: found, then execve fails."""
+    b = make_bundle(["/garbage"])
+    b.write_file("garbage", "\x7fELF but not really\n", 0o755)
+    b.linux["cgroupsPath"] = unique_cgroups_path()
+    r = runtime.run_bundle(b)
+    assert_clean_failure(runtime, r, b, ["/garbage"])
+    assert r.stderr.lower().count("exec format error") == 1, r.stderr
+
+
 @pytest.mark.parametrize("cwd", ["/etc/passwd/x", "/etc/passwd"],
                          ids=["under-a-file", "a-file"])
 def test_bad_cwd(runtime, make_bundle, cwd):
