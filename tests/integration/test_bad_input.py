@@ -197,6 +197,22 @@ def test_bad_cwd(runtime, make_bundle, cwd):
     assert_clean_failure(runtime, r, b)
 
 
+def test_pid_file_in_missing_directory(runtime, make_bundle, tmp):
+    b = make_bundle(["sleep", "30"])
+    b.linux["cgroupsPath"] = unique_cgroups_path()
+    r = runtime.create_bundle(b, "--pid-file", os.path.join(tmp, "no-dir", "pid"),
+                              check=False)
+    assert_clean_failure(runtime, r, b, ["no-dir"])
+
+
+def test_overlapping_id_mappings(runtime, make_bundle):
+    b = make_bundle(["true"], traversable=True)
+    b.set_userns(uid_maps=[(0, 100000, 1000), (500, 200000, 1000)],
+                 gid_maps=[(0, 100000, 65536)])
+    r = create(runtime, b)
+    assert_clean_failure(runtime, r, b, ["uid_map"])
+
+
 def test_rlimit_above_hard_limit(runtime, make_bundle):
     """This host's hard RLIMIT_NOFILE is 20000 and the runtime has no
     CAP_SYS_RESOURCE: 30000 cannot be granted."""

@@ -121,6 +121,18 @@ def test_kill_created_container(runtime, make_bundle):
     assert runtime.state(cid) is None
 
 
+def test_run_keep(runtime, make_bundle):
+    b = make_bundle(["sh", "-c", "exit 3"])
+    r = runtime.run_bundle(b, "--keep")
+    if runtime.name == "crun":
+        # crun 1.8 has no run --keep.
+        assert r.returncode != 0
+        return
+    assert r.returncode == 3
+    assert runtime.status(b.id) == "stopped"
+    runtime.run("delete", b.id, check=True)
+
+
 def test_delete_force_running(runtime, make_bundle):
     b = make_bundle(["sleep", "30"]).save()
     cid = runtime.new_id()

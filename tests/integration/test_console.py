@@ -103,6 +103,19 @@ def test_terminal_run_detached(runtime, make_bundle, console):
     runtime.run("delete", "--force", cid, check=True)
 
 
+def test_terminal_in_user_namespace(runtime, make_bundle, console):
+    b = make_bundle(["sh", "-c", "tty; id -u; cat /proc/self/uid_map"], traversable=True)
+    b.set_userns()
+    b.process["terminal"] = True
+    cid = runtime.create_bundle(b, "--console-socket", console.path)
+    console.receive()
+    runtime.run("start", cid, check=True)
+    out = console.read_until("65536")
+    lines = [l.split() for l in out.splitlines()]
+    assert lines[:3] == [["/dev/pts/0"], ["0"], ["0", "100000", "65536"]], out
+    runtime.run("delete", "--force", cid, check=True)
+
+
 def test_terminal_requires_console_socket(runtime, make_bundle):
     b = make_bundle(["true"])
     b.process["terminal"] = True

@@ -3,6 +3,7 @@
 nodes inside a user namespace)."""
 
 import os
+import uuid
 
 from conftest import mount_at, parse_mountinfo
 
@@ -127,3 +128,14 @@ def test_devices_in_user_namespace(runtime, make_bundle):
     mount_at(mounts, "/dev/null")
     mount_at(mounts, "/dev/kmsg")
     assert os.path.exists("/dev/kmsg")
+
+
+def test_device_path_with_dotdot_stays_inside(runtime, make_bundle):
+    target = "/tmp/polis-test-dev-" + uuid.uuid4().hex[:8]
+    b = make_bundle(["sh", "-c", STAT + " " + target])
+    b.linux["devices"] = [{"path": "/dev/../../../.." + target, "type": "c",
+                           "major": 1, "minor": 3, "fileMode": 0o666}]
+    out = run_ok(runtime, b)
+    assert parse_stat(out)[target][:2] == ("character special file", (1, 3))
+    assert not os.path.exists(target)
+    assert os.path.exists(b.rootfs + target)

@@ -300,6 +300,18 @@ def test_mount_destination_symlink_stays_inside(runtime, make_bundle, hostdir, t
     assert os.path.isdir(b.rootfs + hostdir + "/newdir")
 
 
+def test_mount_destination_through_symlink_inside_rootfs(runtime, make_bundle):
+    """/var/run -> ../run, as in most images: the mount lands on /run."""
+    b = make_bundle(["sh", "-c", "readlink /var/run; cat /proc/self/mountinfo"])
+    os.mkdir(os.path.join(b.rootfs, "run"))
+    os.symlink("../run", os.path.join(b.rootfs, "var", "run"))
+    b.add_mount("/var/run", "tmpfs", "tmpfs", ["size=1m"])
+    out = run_ok(runtime, b)
+    assert out.splitlines()[0] == "../run"
+    assert mount_at(parse_mountinfo(out), "/run")["fstype"] == "tmpfs"
+    assert os.path.islink(os.path.join(b.rootfs, "var", "run"))
+
+
 def test_readonly_paths(runtime, make_bundle):
     b = make_bundle(["sh", "-c", "echo x > /ro-dir/new; echo dir=$?; "
                      "echo x >> /ro-file; echo file=$?; cat /ro-file; "
