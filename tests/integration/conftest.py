@@ -12,7 +12,6 @@ The same tests pass against all three: they test the OCI spec and runc's
 command line, not polis' quirks.
 """
 
-import copy
 import json
 import os
 import shutil

@@ -201,6 +201,34 @@ def test_join_namespaces_of_another_container(runtime, make_bundle):
     runtime.run("delete", "--force", cid, check=True)
 
 
+def test_join_user_namespace_of_another_container(runtime, make_bundle):
+    a = make_bundle(["sleep", "30"], traversable=True)
+    a.set_userns(uid_maps=[(0, 100000, 65536)])
+    cid = runtime.new_id()
+    a.save()
+    runtime.run("run", "-d", "--bundle", a.path, cid, check=True)
+    apid = runtime.pid(cid)
+
+    b = make_bundle(["sh", "-c", "cat /proc/self/uid_map; " + SHOW_NS + "; id -u"],
+                    traversable=True)
+    b.add_namespace("user", "/proc/%d/ns/user" % apid)
+    b.add_namespace("network", "/proc/%d/ns/net" % apid)
+    # runc wants the mappings repeated even when it joins the namespace.
+    b.linux["uidMappings"] = a.linux["uidMappings"]
+    b.linux["gidMappings"] = a.linux["gidMappings"]
+    r = runtime.run_bundle(b)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["0", "100000", "65536"]
+    assert lines[-1] == "0"
+    inside = parse_ns(r.stdout)
+    for n in ("user", "net"):
+        assert inside[n] == os.readlink("/proc/%d/ns/%s" % (apid, n)), n
+    # The rest is its own, owned by the joined user namespace.
+    assert inside["mnt"] != os.readlink("/proc/%d/ns/mnt" % apid)
+    runtime.run("delete", "--force", cid, check=True)
+
+
 def _memory_cgroup(out):
     for line in out.splitlines():
         _, ctrl, path = line.split(":", 2)
