@@ -9,7 +9,16 @@ RUNTIME selects the runtime under test:
   RUNTIME=crun   Debian's crun, run through tests/integration/crun-hybrid.sh
                  (crun 1.8 refuses hybrid cgroup hosts otherwise)
 The same tests pass against all three: they test the OCI spec and runc's
-command line, not polis' quirks.
+command line, not polis' quirks.  Where runc 1.1 or crun 1.8 differ from
+the spec or from each other, a test asserts the common behaviour and
+handles the peer explicitly, with a comment saying why.
+
+One file per concern: test_lifecycle (create/start/state/kill/delete),
+test_namespaces, test_mounts, test_devices, test_process, test_console,
+test_hooks, test_security, test_bad_input, test_cli, test_clients
+(containerd and podman driving polis-runtime).  After each test the
+runtime fixture checks that the state root is empty and that no mount is
+left on the host.
 """
 
 import json
