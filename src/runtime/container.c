@@ -29,6 +29,7 @@
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/namespace.h"
+#include "runtime/process.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -276,6 +277,8 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     return -1;
   if (cgroup_enter (b->cg, b->pid, err) < 0)
     return error_wrap (err, "put the container into its cgroup");
+  if (process_set_oom_score_adj_of (b->pid, &s->process, err) < 0)
+    return -1;
 
   struct stat dst;
   fstat (b->dirfd, &dst);

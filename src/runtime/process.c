@@ -52,13 +52,26 @@ process_apply_rlimits (const spec_process *p, polis_error **err)
 }
 
 int
-process_set_oom_score_adj (const spec_process *p, polis_error **err)
+process_set_oom_score_adj_of (pid_t pid, const spec_process *p, polis_error **err)
 {
   if (!p->has_oom_score_adj)
     return 0;
-  char buf[16];
+  char buf[16], path[64];
   snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-  if (file_write_string_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, err) < 0)
+  if (pid > 0)
+    snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
+  else
+    {
+      /* Already set by the runtime for the init (see the header): inside a
+         user namespace this process could not write it anyway. */
+      cleanup_error polis_error *e = NULL;
+      cleanup_free char *cur = file_read_at (AT_FDCWD, "/proc/self/oom_score_adj", 16,
+                                             NULL, &e);
+      if (cur && strtol (cur, NULL, 10) == p->oom_score_adj)
+        return 0;
+      snprintf (path, sizeof path, "/proc/self/oom_score_adj");
+    }
+  if (file_write_string_at (AT_FDCWD, path, buf, err) < 0)
     {
       if ((*err)->code == EACCES || (*err)->code == EPERM)
         return error_set (err, ERROR_FORBIDDEN, EACCES,
@@ -67,6 +80,12 @@ process_set_oom_score_adj (const spec_process *p, polis_error **err)
       return error_wrap (err, "process.oomScoreAdj");
     }
   return 0;
+}
+
+int
+process_set_oom_score_adj (const spec_process *p, polis_error **err)
+{
+  return process_set_oom_score_adj_of (0, p, err);
 }
 
 static bool

@@ -17,8 +17,15 @@
    allows is a clear error naming the limit. */
 int process_apply_rlimits (const spec_process *p, polis_error **err);
 
-/* Write process.oomScoreAdj, if set. */
+/* Write process.oomScoreAdj, if set, for the calling process (unless it
+   already has that value). */
 int process_set_oom_score_adj (const spec_process *p, polis_error **err);
+/* The same for process PID, from outside: the runtime sets it for the
+   init, which inside a user namespace may not write its own (a process
+   that is not dumpable, as the init, has /proc/self owned by the host's
+   root). */
+int process_set_oom_score_adj_of (pid_t pid, const spec_process *p,
+                                  polis_error **err);
 
 /* Resolve ARG0 as execvp would, with PATH from ENV.  Heap path, or NULL
    with runc's wording ("exec: \"x\": executable file not found in $PATH"). */
