@@ -159,12 +159,25 @@ def test_rlimits(runtime, make_bundle):
     assert limits["Max processes processes"] == ["300", "400"]
 
 
-def test_oom_score_adj(runtime, make_bundle):
+@pytest.mark.parametrize("userns", [False, True], ids=["host-userns", "userns"])
+def test_oom_score_adj(runtime, make_bundle, userns):
     # This host refuses a negative adjustment even to root; a positive one
     # is always allowed.
-    b = make_bundle(["cat", "/proc/self/oom_score_adj"])
+    b = make_bundle(["cat", "/proc/self/oom_score_adj"], traversable=userns)
+    if userns:
+        b.set_userns()
     b.process["oomScoreAdj"] = 500
     assert run_ok(runtime, b) == "500\n"
+
+
+def test_rlimits_sysctl_readonly_root_in_user_namespace(runtime, make_bundle):
+    b = make_bundle(["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward; ulimit -n; ulimit -Hn; "
+                     "touch /x; echo root=$?"], traversable=True)
+    b.set_userns()
+    b.linux["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    b.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}]
+    b.config["root"]["readonly"] = True
+    assert run_ok(runtime, b).split() == ["1", "100", "200", "root=1"]
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="LINUX32 is i686 on x86_64")
