@@ -53,6 +53,28 @@ def test_run_exit_status_after_kill(runtime, make_bundle, tmp):
     assert runtime.state(cid) is None
 
 
+def test_delete_force_during_foreground_run(runtime, make_bundle, tmp):
+    b = make_bundle(["sleep", "30"]).save()
+    cid = runtime.new_id()
+    with open(os.path.join(tmp, "out"), "w") as out:
+        p = subprocess.Popen(runtime.cmd("run", "--bundle", b.path, cid),
+                             stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+    try:
+        assert runtime.wait_status(cid, "running") == "running"
+        r = runtime.run("delete", "--force", cid)
+        # crun 1.8's own `run` may clean up first; its delete then says
+        # the directory is gone.
+        if runtime.name != "crun":
+            assert r.returncode == 0, r
+        assert p.wait(timeout=20) == 128 + signal.SIGKILL
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert runtime.state(cid) is None
+    assert open(os.path.join(tmp, "out")).read() == ""
+
+
 def test_run_forwards_signals(runtime, make_bundle, tmp):
     b = make_bundle(["/sbin/polis-test-init", "--wait-signal"]).save()
     cid = runtime.new_id()
