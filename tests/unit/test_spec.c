@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 
 #include <cmocka.h>
@@ -146,6 +147,29 @@ test_caps_and_namespaces (void **state)
   spec_free (s);
 }
 
+static void
+test_personality (void **state)
+{
+  (void) state;
+  polis_error *err = NULL;
+  spec *s = parse (MIN_CONFIG (",\"linux\":{\"personality\":{\"domain\":\"LINUX32\"}}"), &err);
+  assert_non_null (s);
+  assert_true (s->has_personality);
+  assert_int_equal (s->personality, PER_LINUX32);
+  spec_free (s);
+  s = parse (MIN_CONFIG (""), &err);
+  assert_non_null (s);
+  assert_false (s->has_personality);
+  spec_free (s);
+  expect_error (MIN_CONFIG (",\"linux\":{\"personality\":{\"domain\":\"BSD\"}}"),
+                "linux.personality.domain: `BSD` is not LINUX or LINUX32");
+  expect_error (MIN_CONFIG (",\"linux\":{\"personality\":{}}"),
+                "linux.personality.domain: missing");
+  expect_error (MIN_CONFIG (",\"linux\":{\"personality\":{\"domain\":\"LINUX\","
+                            "\"flags\":[\"x\"]}}"),
+                "linux.personality.flags");
+}
+
 int
 main (void)
 {
@@ -155,6 +179,7 @@ main (void)
     cmocka_unit_test (test_rlimits),
     cmocka_unit_test (test_mount_options),
     cmocka_unit_test (test_caps_and_namespaces),
+    cmocka_unit_test (test_personality),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
