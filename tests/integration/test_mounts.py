@@ -35,6 +35,17 @@ def test_root_is_the_bundle_rootfs(runtime, make_bundle, tmp, pivot):
         mount_at(mounts, mp)
 
 
+def test_root_path_absolute(runtime, make_bundle, tmp):
+    """root.path may be absolute, anywhere: the bundle holds only config.json."""
+    b = make_bundle(["cat", "/marker"])
+    elsewhere = os.path.join(tmp, "elsewhere")
+    os.rename(b.rootfs, elsewhere)
+    with open(os.path.join(elsewhere, "marker"), "w") as f:
+        f.write("absolute root\n")
+    b.config["root"]["path"] = elsewhere
+    assert run_ok(runtime, b) == "absolute root\n"
+
+
 def test_root_readonly(runtime, make_bundle):
     b = make_bundle(["sh", "-c", "touch /new-file; echo root=$?; "
                      "touch /dev/shm/x; echo shm=$?; cat /proc/self/mountinfo"])
