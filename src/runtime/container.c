@@ -354,7 +354,8 @@ container_saved_spec (int dirfd, polis_error **err)
 /* The poststart hooks, once the user's program runs.  EXEC_FIFO, when not
    -1, is `start`'s writing end of exec.fifo: the init holds the fifo open
    until its execve closes it, and a fifo's writing end polls POLLERR once
-   no reader is left. */
+   no reader is left.  The hooks run without the container's lock: they
+   may ask for its state. */
 static void
 container_poststart (int dirfd, const container_state *st, int exec_fifo)
 {
@@ -362,6 +363,7 @@ container_poststart (int dirfd, const container_state *st, int exec_fifo)
   cleanup_spec spec *s = container_saved_spec (dirfd, &e);
   if (s == NULL || s->n_hooks[HOOK_POSTSTART] == 0)
     return;
+  state_dir_unlock (dirfd);
   if (exec_fifo >= 0)
     {
       struct pollfd p = { .fd = exec_fifo, .events = 0 };

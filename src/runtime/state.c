@@ -129,6 +129,12 @@ state_dir_open (int rootfd, const char *id, bool exclusive, polis_error **err)
   return move_fd (fd);
 }
 
+void
+state_dir_unlock (int dirfd)
+{
+  flock (dirfd, LOCK_UN);
+}
+
 int
 state_dir_remove (int rootfd, const char *id, polis_error **err)
 {

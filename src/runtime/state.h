@@ -73,6 +73,11 @@ int state_dir_open (int rootfd, const char *id, bool exclusive,
 /* Remove a container's directory. */
 int state_dir_remove (int rootfd, const char *id, polis_error **err);
 
+/* Let go of the lock state_dir_create/state_dir_open took, keeping DIRFD
+   (for a long step other commands must not wait for, such as hooks that
+   may themselves ask for the container's state). */
+void state_dir_unlock (int dirfd);
+
 /* Open the state root ROOT, the directory of container ID in it (locked as
    state_dir_open), and load its state.  *DIRFD (caller's) gets the
    directory.  ERROR_NOT_FOUND: `container "x" does not exist`. */
