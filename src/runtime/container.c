@@ -403,8 +403,8 @@ container_start (const char *root, const char *id, polis_error **err)
   return 0;
 }
 
-/* Remove what is left of a container whose init is gone: poststop hooks,
-   the cgroup (killing stragglers), the state directory. */
+/* Remove what is left of a container whose init is gone: the cgroup
+   (killing stragglers), the state directory; then run the poststop hooks. */
 static int
 container_destroy (int rootfd, int dirfd, const container_state *st,
                    polis_error **err)
@@ -422,14 +422,16 @@ container_destroy (int rootfd, int dirfd, const container_state *st,
       if (cgroup_destroy (st->cg, err) < 0)
         return error_wrap (err, "delete %s", st->id);
     }
+  if (state_dir_remove (rootfd, st->id, err) < 0)
+    return error_wrap (err, "delete %s", st->id);
+  /* After the container is gone, as the spec orders: a hook asking for
+     its state learns that at once instead of waiting for our lock. */
   if (s && s->n_hooks[HOOK_POSTSTOP])
     {
       cleanup_json json_t *j = state_to_oci (st, STATUS_STOPPED);
       cleanup_free char *js = pjson_dump (j);
       hooks_run_warn (s, HOOK_POSTSTOP, js);
     }
-  if (state_dir_remove (rootfd, st->id, err) < 0)
-    return error_wrap (err, "delete %s", st->id);
   return 0;
 }
 
