@@ -116,8 +116,28 @@ state_dir_open (int rootfd, const char *id, bool exclusive, polis_error **err)
                           "container \"%s\" does not exist", id);
       return error_sys (err, "open state directory for %s", id);
     }
-  if (state_lock (fd, id, exclusive, err) < 0)
-    return -1;
+  /* A reader does not wait for a container still being created: that
+     create may itself be waiting for a hook that asks for this state.
+     Until its state is written it does not exist, as in runc. */
+  if (exclusive)
+    {
+      if (state_lock (fd, id, true, err) < 0)
+        return -1;
+    }
+  else
+    {
+      int r = flock (fd, LOCK_SH | LOCK_NB);
+      if (r < 0 && errno != EWOULDBLOCK)
+        return error_sys (err, "lock container %s", id);
+      if (r < 0)
+        {
+          if (faccessat (fd, STATE_FILE, F_OK, 0) < 0 && errno == ENOENT)
+            return error_set (err, ERROR_NOT_FOUND, ENOENT,
+                              "container \"%s\" does not exist", id);
+          if (state_lock (fd, id, false, err) < 0)
+            return -1;
+        }
+    }
   /* A concurrent delete may have removed it while we waited. */
   if (faccessat (fd, STATE_FILE, F_OK, 0) < 0 && errno == ENOENT)
     {
