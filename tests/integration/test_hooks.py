@@ -168,6 +168,59 @@ def test_poststart_runs_after_the_process_starts(runtime, make_bundle, tmp):
     assert seen == "sleep"
 
 
+def _state_hook(runtime, cid, out):
+    """A hook that asks the runtime for the container's state."""
+    cmd = "%s --root %s state %s > %s 2>&1" % (" ".join(runtime.argv), runtime.root, cid, out)
+    return ["sh", "-c", cmd]
+
+
+def test_hooks_may_ask_for_the_state(runtime, make_bundle, tmp):
+    """A hook may run the runtime itself: start and delete must not hold
+    the container's lock while it runs (a deadlock until the hook's
+    timeout, or forever without one)."""
+    b = make_bundle(["sleep", "30"]).save()
+    cid = runtime.new_id()
+    started, stopped = os.path.join(tmp, "poststart"), os.path.join(tmp, "poststop")
+    b.add_hook("poststart", "/bin/sh", _state_hook(runtime, cid, started), timeout=10)
+    b.add_hook("poststop", "/bin/sh", _state_hook(runtime, cid, stopped), timeout=10)
+    b.save()
+    t = time.time()
+    runtime.run("create", "--bundle", b.path, cid, check=True)
+    runtime.run("start", cid, check=True)
+    with open(started) as f:
+        st = json.loads(f.read())
+    assert st["id"] == cid
+    # runc 1.1 runs poststart hooks during create (see above).
+    assert st["status"] == ("created" if runtime.name == "runc" else "running")
+    r = runtime.run("delete", "--force", cid)
+    assert r.returncode == 0, r
+    assert time.time() - t < 5
+    # After delete, or during it (crun 1.8 runs them first).
+    with open(stopped) as f:
+        out = f.read()
+    if runtime.name == "crun":
+        assert json.loads(out)["status"] == "stopped"
+    else:
+        assert "does not exist" in out
+
+
+def test_create_hook_asking_for_the_state(runtime, make_bundle, tmp):
+    """While it is created the container has no state yet: a hook asking
+    for it fails at once rather than wait for the create waiting for it."""
+    b = make_bundle(["true"])
+    cid = runtime.new_id()
+    b.id = cid
+    out = os.path.join(tmp, "out")
+    b.add_hook("createRuntime", "/bin/sh", _state_hook(runtime, cid, out), timeout=10)
+    b.save()
+    t = time.time()
+    r = runtime.run("create", "--bundle", b.path, cid)
+    assert r.returncode != 0
+    assert time.time() - t < 5
+    assert "hook" in r.stderr.lower()
+    assert runtime.state(cid) is None
+
+
 def test_poststop_runs_when_run_deletes(runtime, make_bundle, tmp):
     b = make_bundle(["true"])
     add_recorder(b, "poststop", tmp)
