@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import mounts_under, wait_for_file
+from conftest import cgroup_leftovers, mounts_under, unique_cgroups_path, wait_for_file
 
 
 def _gone(pid, timeout=10):
@@ -164,6 +164,23 @@ def test_delete_force_running(runtime, make_bundle):
     assert runtime.state(cid) is None
     assert _gone(pid)
     assert mounts_under(b.path) == []
+
+
+def test_init_killed_from_outside(runtime, make_bundle):
+    """The init dies behind the runtime's back (the OOM killer, say): the
+    container is stopped, and delete cleans up after it."""
+    b = make_bundle(["sleep", "30"])
+    b.linux["cgroupsPath"] = cg = unique_cgroups_path()
+    b.save()
+    cid = runtime.new_id()
+    runtime.run("run", "-d", "--bundle", b.path, cid, check=True)
+    os.kill(runtime.pid(cid), signal.SIGKILL)
+    assert runtime.wait_status(cid, "stopped") == "stopped"
+    r = runtime.run("start", cid)
+    assert r.returncode != 0
+    runtime.run("delete", cid, check=True)
+    assert runtime.state(cid) is None
+    assert cgroup_leftovers(cg) == []
 
 
 def test_delete_missing_container(runtime):
