@@ -193,8 +193,7 @@ container_exec_child_run (container_exec_child *c, polis_error **err)
     return -1;
   if (c->console_sock >= 0)
     close (c->console_sock);
-  int listener = -1;
-  if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
+  if (seccomp_pending && seccomp_apply (c->seccomp, -1, 0, NULL, err) < 0)
     return -1;
   for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);

@@ -136,8 +136,7 @@ init_run (init_config *c, polis_error **err)
 
   if (hooks_run (s, HOOK_START_CONTAINER, state_json, err) < 0)
     return -1;
-  int listener = -1;
-  if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
+  if (seccomp_pending && seccomp_apply (c->seccomp, -1, 0, NULL, err) < 0)
     return -1;
 
   /* What the container inherits: stdio and the preserved fds; every other
