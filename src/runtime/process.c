@@ -313,7 +313,7 @@ process_finish (const process_finish_opts *o, char **exe, char ***env,
     return process_chdir (p, err);
 
   if (o->seccomp && !p->no_new_privileges
-      && seccomp_apply (o->seccomp, -1, 0, NULL, err) < 0)
+      && seccomp_apply (o->seccomp, o->seccomp_agent, o->pid, o->state_json, err) < 0)
     return -1;
   if (process_set_identity (p, process_setgroups_allowed (o->in_userns), err) < 0)
     return -1;
