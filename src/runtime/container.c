@@ -180,7 +180,9 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
 
   if (s->seccomp)
     {
-      b->seccomp = seccomp_compile (s->seccomp, err);
+      /* Engines send the same profile for every container: the program
+         is cached under the state root. */
+      b->seccomp = seccomp_compile_cached (s->seccomp, b->rootfd, err);
       if (b->seccomp == NULL)
         return error_wrap (err, "config.json: linux.seccomp");
       /* The agent's socket is a host path: connect while we see the host.

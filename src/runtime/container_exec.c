@@ -306,10 +306,16 @@ container_exec (const container_exec_opts *o, int *exit_status,
                  "cannot use console socket if polis-runtime will not detach or allocate tty");
       goto out;
     }
-  if (s->seccomp && (sc = seccomp_compile (s->seccomp, err)) == NULL)
+  if (s->seccomp)
     {
-      error_wrap (err, "linux.seccomp");
-      goto out;
+      /* The program create compiled is in the cache under the state root. */
+      cleanup_close int rootfd = open (o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      sc = seccomp_compile_cached (s->seccomp, rootfd, err);
+      if (sc == NULL)
+        {
+          error_wrap (err, "linux.seccomp");
+          goto out;
+        }
     }
   if (seccomp_listener_path (sc))
     {
