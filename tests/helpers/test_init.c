@@ -6,6 +6,11 @@
  *   polis-test-init --wait-signal   block until SIGTERM/SIGINT, then exit 0
  *                                   (prints "ready" first), for kill tests.
  *   polis-test-init --print-caps    print the five capability masks.
+ *   polis-test-init --keyctl        call keyctl(KEYCTL_GET_KEYRING_ID) (busybox
+ *                                   has no keyctl) and print "keyctl: ok" or
+ *                                   "keyctl: errno N (message)", for seccomp.
+ *   polis-test-init --personality V call personality(V) (V in any base strtoul
+ *                                   reads) and print the same way.
  *
  * Built statically, with no dependency on the container's libc.
  */
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +48,17 @@ print_caps (void)
   return 0;
 }
 
+/* Print what a system call returned, for tests to match on. */
+static int
+print_result (const char *what, long r)
+{
+  if (r < 0)
+    printf ("%s: errno %d (%s)\n", what, errno, strerror (errno));
+  else
+    printf ("%s: ok\n", what);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -52,6 +69,12 @@ main (int argc, char **argv)
 
   if (argc >= 2 && strcmp (argv[1], "--print-caps") == 0)
     return print_caps ();
+  /* KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, without creating. */
+  if (argc >= 2 && strcmp (argv[1], "--keyctl") == 0)
+    return print_result ("keyctl", syscall (SYS_keyctl, 0, -3, 0, 0, 0));
+  if (argc >= 3 && strcmp (argv[1], "--personality") == 0)
+    return print_result ("personality",
+                         syscall (SYS_personality, strtoul (argv[2], NULL, 0)));
   if (argc >= 2 && strcmp (argv[1], "--wait-signal") == 0)
     {
       printf ("ready\n");
