@@ -8,8 +8,10 @@
 #include "seccomp_cache.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,18 +29,59 @@
 /* Bumped when the meaning of a cached program changes. */
 #define SECCOMP_CACHE_FORMAT 1
 
+/* The GNU build id of the running program, in hex, into the BUF of
+   dl_iterate_phdr's callback (the program itself comes first). */
+static int
+seccomp_cache_build_id_cb (struct dl_phdr_info *info, size_t size, void *data)
+{
+  char *hex = data;
+  (void) size;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    {
+      const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
+      if (ph->p_type != PT_NOTE)
+        continue;
+      const char *p = (const char *) (info->dlpi_addr + ph->p_vaddr);
+      const char *end = p + ph->p_memsz;
+      /* Notes are padded to the segment's alignment, 4 or 8. */
+      size_t pad = ph->p_align == 8 ? 7 : 3;
+      while (p + sizeof (ElfW (Nhdr)) <= end)
+        {
+          const ElfW (Nhdr) *n = (const ElfW (Nhdr) *) p;
+          const char *name = p + sizeof *n;
+          const unsigned char *desc
+              = (const unsigned char *) name + ((n->n_namesz + pad) & ~pad);
+          if ((const char *) desc + n->n_descsz > end)
+            break;
+          if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4
+              && memcmp (name, "GNU", 4) == 0 && n->n_descsz <= 64)
+            {
+              for (unsigned k = 0; k < n->n_descsz; k++)
+                snprintf (hex + 2 * k, 3, "%02x", desc[k]);
+              return 1;
+            }
+          p = (const char *) desc + ((n->n_descsz + pad) & ~pad);
+        }
+    }
+  return 1; /* only the program itself */
+}
+
 char *
 seccomp_cache_key (const char *profile, size_t len)
 {
   struct utsname u;
+  char build_id[129] = "none";
   const struct scmp_version *v = seccomp_version ();
   if (uname (&u) < 0)
     memset (&u, 0, sizeof u);
+  dl_iterate_phdr (seccomp_cache_build_id_cb, build_id);
   /* The program depends on how libseccomp generates it (its version),
      on what it finds the kernel supports, on the native architecture,
-     and on how this build translates the profile. */
-  return xasprintf ("polis-seccomp %d %s %s libseccomp %u.%u.%u %s %s %s\n%.*s",
-                    SECCOMP_CACHE_FORMAT, POLIS_VERSION, POLIS_COMMIT,
+     and on how this build translates the profile: the build id changes
+     with every rebuild that changes code, where the version and commit
+     of a development build may not. */
+  return xasprintf ("polis-seccomp %d %s %s build-id %s libseccomp %u.%u.%u %s %s %s\n%.*s",
+                    SECCOMP_CACHE_FORMAT, POLIS_VERSION, POLIS_COMMIT, build_id,
                     v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
                     u.sysname, u.release, u.machine, (int) len, profile);
 }

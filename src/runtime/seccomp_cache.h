@@ -4,11 +4,13 @@
  * than the rest of a `create`; engines send the same profile for every
  * container.  The cache maps a key (the profile's JSON plus everything
  * else the program depends on: libseccomp's version, the kernel, this
- * build) to the program, in <root>/.seccomp-cache/.  The file name is a
- * hash of the key, but a file only counts when it holds the whole key,
- * compared byte for byte: a hash collision is a miss, never someone
- * else's filter.  The cache is an optimisation only: every failure to
- * read or write it is a miss, logged at debug level.
+ * build's version and build id) to the program, in
+ * <root>/.seccomp-cache/.  The file name is a hash of the key, but a file
+ * only counts when it holds the whole key, compared byte for byte: a hash
+ * collision is a miss, never someone else's filter.  The entries are as
+ * trusted as the rest of the state root (root's, 0700).  The cache is an
+ * optimisation only: every failure to read or write it is a miss, logged
+ * at debug level.
  */
 #ifndef POLIS_RUNTIME_SECCOMP_CACHE_H
 #define POLIS_RUNTIME_SECCOMP_CACHE_H
