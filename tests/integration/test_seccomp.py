@@ -452,3 +452,28 @@ def test_seccomp_notify_without_agent_fails_create(runtime, make_bundle, tmp_pat
         {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"},
         listenerPath=str(tmp_path / "nobody-listens.sock"))
     create_fails(runtime, b.save())
+
+
+def test_seccomp_notify_agent_for_exec(runtime, make_bundle, agent):
+    # An exec'd process loads the filter too, and its listener goes to
+    # the agent with the exec'd process's pid.
+    b = make_bundle(["sleep", "30"])
+    b.linux["seccomp"] = allow_all(
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"},
+        listenerPath=agent.path)
+    b.save()
+    cid = runtime.new_id()
+    runtime.run("create", "--bundle", b.path, cid, check=True)
+    runtime.run("start", cid, check=True)
+    r = runtime.run("exec", cid, "sh", "-c", "mkdir /tmp/e; echo \"rc=$?\"")
+    runtime.run("delete", "--force", cid, check=True)
+    assert agent.errors == []
+    assert "Block device required" in r.stderr, r
+    assert r.stdout == "rc=1\n", r
+    assert len(agent.states) == 2, agent.states
+    init_state, exec_state = agent.states[0][0], agent.states[1][0]
+    assert exec_state["state"]["id"] == cid
+    # crun 1.8 sends 0 for both pids in an exec's state.
+    if runtime.name != "crun":
+        assert exec_state["state"]["pid"] == init_state["pid"]
+        assert exec_state["pid"] > 0 and exec_state["pid"] != init_state["pid"]

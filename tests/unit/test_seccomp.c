@@ -514,15 +514,30 @@ child_notify_agent (void)
   return errno_of (SYS_getppid, 0, 0) == ENOTBLK ? 0 : 1;
 }
 
-static void
-test_notify_listener_to_agent (void **state)
+/* Is NAME in the supportedFlags of the features document? */
+static bool
+kernel_has_flag (const char *name)
 {
-  (void) state;
+  cleanup_json json_t *j = seccomp_features ();
+  size_t k;
+  json_t *v;
+  json_array_foreach (json_object_get (j, "supportedFlags"), k, v)
+    if (strcmp (json_string_value (v), name) == 0)
+      return true;
+  return false;
+}
+
+static void
+notify_listener_to_agent (const char *flags)
+{
   int sp[2];
-  cleanup_seccomp seccomp_filter *f = compile_ok (
-      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\","
-      "\"listenerMetadata\":\"hello agent\",\"syscalls\":[{\"names\":[\"getppid\"],"
-      "\"action\":\"SCMP_ACT_NOTIFY\"}]}");
+  char profile[512];
+  snprintf (profile, sizeof profile,
+            "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\","
+            "\"listenerMetadata\":\"hello agent\",\"flags\":[%s],\"syscalls\":"
+            "[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+            flags);
+  cleanup_seccomp seccomp_filter *f = compile_ok (profile);
   assert_string_equal (seccomp_listener_path (f), "/run/agent.sock");
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 
@@ -597,6 +612,20 @@ test_notify_listener_to_agent (void **state)
   while (waitpid (pid, &status, 0) < 0)
     assert_int_equal (errno, EINTR);
   expect_exit (status, 0);
+}
+
+static void
+test_notify_listener_to_agent (void **state)
+{
+  (void) state;
+  notify_listener_to_agent ("");
+  /* TSYNC with a listener needs TSYNC_ESRCH from us; WAIT_KILLABLE_RECV
+     needs the listener. */
+  if (kernel_has_flag ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
+    notify_listener_to_agent ("\"SECCOMP_FILTER_FLAG_TSYNC\","
+                              "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"");
+  else
+    notify_listener_to_agent ("\"SECCOMP_FILTER_FLAG_TSYNC\"");
 }
 
 static void
