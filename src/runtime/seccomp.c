@@ -53,6 +53,9 @@
 #define SECCOMP_MAX_INSNS 4096
 /* seccomp(2) passes six arguments. */
 #define SECCOMP_MAX_ARGS 6
+/* Conditions in one entry: several may test one argument (each becomes a
+   rule of its own), so more than six is fine; this caps outside input. */
+#define SECCOMP_MAX_CONDS 64
 /* The data of an ERRNO or TRACE return is 16 bits wide. */
 #define SECCOMP_MAX_RET_DATA 0xffffu
 /* Context strings in messages: "syscalls[12345].args[5]". */
@@ -378,7 +381,7 @@ seccomp_add_syscall (const seccomp_pass *ps, const json_t *entry, size_t i,
 {
   char ectx[SECCOMP_CTX_MAX];
   char actx[SECCOMP_CTX_MAX];
-  struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
+  struct scmp_arg_cmp conds[SECCOMP_MAX_CONDS];
   unsigned int per_index[SECCOMP_MAX_ARGS] = { 0 };
   unsigned int n = 0;
   bool split = false;
@@ -396,10 +399,9 @@ seccomp_add_syscall (const seccomp_pass *ps, const json_t *entry, size_t i,
     return error_set (err, ERROR_INVALID, EINVAL, "%s.names: must not be empty", ectx);
   if (pjson_get_array (entry, ectx, "args", false, &args, err) < 0)
     return -1;
-  if (json_array_size (args) > SECCOMP_MAX_ARGS)
-    return error_set (err, ERROR_INVALID, EINVAL,
-                      "%s.args: at most %d conditions (one per argument)", ectx,
-                      SECCOMP_MAX_ARGS);
+  if (json_array_size (args) > SECCOMP_MAX_CONDS)
+    return error_set (err, ERROR_INVALID, E2BIG, "%s.args: more than %d conditions",
+                      ectx, SECCOMP_MAX_CONDS);
   for (size_t k = 0; k < json_array_size (args); k++)
     {
       json_t *arg = json_array_get (args, k);

@@ -316,6 +316,11 @@ child_same_arg (void)
     return 1;
   if (errno_of (SYS_getpgid, NO_PID_1 + 1, 0) != ESRCH)
     return 2;
+  for (long v = 7000001; v <= 7000008; v++)
+    if (errno_of (SYS_getsid, v, 0) != 80)
+      return 8;
+  if (errno_of (SYS_getsid, 7000009, 0) != ESRCH)
+    return 9;
   /* Conditions on different arguments are AND-ed. */
   if (errno_of (SYS_getpriority, PRIO_PROCESS, 4242) != 78)
     return 3;
@@ -343,6 +348,16 @@ test_arg_conditions (void **state)
       "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":78,"
       "\"args\":[{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},"
       "{\"index\":1,\"value\":4242,\"op\":\"SCMP_CMP_EQ\"}]},"
+      "{\"names\":[\"getsid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":80,\"args\":["
+      /* More conditions than arguments, all on one. */
+      "{\"index\":0,\"value\":7000001,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000002,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000003,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000004,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000005,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000006,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000007,\"op\":\"SCMP_CMP_EQ\"},"
+      "{\"index\":0,\"value\":7000008,\"op\":\"SCMP_CMP_EQ\"}]},"
       "{\"names\":[\"getsid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":79,"
       "\"args\":[{\"index\":0,\"value\":65280,\"valueTwo\":4608,"
       "\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}");
