@@ -133,7 +133,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
   cleanup_free char *bundle = NULL;
   cleanup_free char *rootfs = NULL;
   cleanup_free char *pid_file = NULL;
-  cleanup_close int bundlefd = -1, fifo_fd = -1, console_sock = -1;
+  cleanup_close int bundlefd = -1, fifo_fd = -1, console_sock = -1, agent = -1;
   int pair[2] = { -1, -1 };
 
   /* A relative --pid-file is the caller's, as in runc: fix it before the
@@ -194,9 +194,20 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
 
   if (s->seccomp)
     {
-      b->seccomp = seccomp_compile (s->seccomp, err);
+      /* Engines send the same profile for every container: the program
+         is cached under the state root. */
+      b->seccomp = seccomp_compile_cached (s->seccomp, b->rootfd, err);
       if (b->seccomp == NULL)
         return error_wrap (err, "config.json: linux.seccomp");
+      /* The agent's socket is a host path: connect while we see the host.
+         The init hands the listener over once it has loaded the filter. */
+      const char *agent_path = seccomp_listener_path (b->seccomp);
+      if (agent_path)
+        {
+          agent = seccomp_agent_connect (agent_path, err);
+          if (agent < 0)
+            return -1;
+        }
     }
   b->cg = cgroup_resolve (s->cgroups_path, o->id, err);
   if (b->cg == NULL)
@@ -257,6 +268,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     .no_pivot = o->no_pivot,
     .no_new_keyring = o->no_new_keyring,
     .seccomp = b->seccomp,
+    .seccomp_agent = agent,
   };
   b->pid = namespace_spawn (s, b->sync_fd, child_end, init_main, &ic, err);
   if (b->pid < 0)
@@ -297,7 +309,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
 
   cleanup_json json_t *creating = state_to_oci (st, STATUS_CREATING);
   cleanup_free char *creating_s = pjson_dump (creating);
-  if (sync_send (b->sync_fd, SYNC_GO, 0, creating_s, strlen (creating_s), err) < 0)
+  if (sync_send (b->sync_fd, SYNC_GO, b->pid, creating_s, strlen (creating_s), err) < 0)
     return -1;
 
   for (;;)

@@ -47,6 +47,7 @@ typedef struct
 {
   const spec_process *p;
   const seccomp_filter *seccomp;
+  int seccomp_agent; /* connection to the seccomp agent, or -1 */
   pid_t init_pid;
   int sync_fd;
   int console_sock;
@@ -178,13 +179,22 @@ container_exec_child_run (container_exec_child *c, polis_error **err)
 {
   cleanup_free char *exe = NULL;
   cleanup_strv char **env = NULL;
+  cleanup_free char *state_json = NULL;
   bool seccomp_pending = false;
+  sync_header hdr;
 
-  if (sync_expect (c->sync_fd, SYNC_GO, NULL, err) < 0)
+  /* The value is our pid as the runtime sees it; the payload, when there
+     is a seccomp agent to tell, the container's state. */
+  if (sync_recv (c->sync_fd, &hdr, &state_json, err) < 0)
     return -1;
+  if (hdr.type != SYNC_GO)
+    return error_set (err, ERROR_INTERNAL, EPROTO, "unexpected message from the runtime");
   process_finish_opts fo = {
     .p = c->p,
     .seccomp = c->seccomp,
+    .seccomp_agent = c->seccomp_agent,
+    .pid = (pid_t) hdr.value,
+    .state_json = state_json,
     .console_sock = c->console_sock,
     .mount_dev_console = false,
     .in_userns = c->in_userns,
@@ -193,8 +203,9 @@ container_exec_child_run (container_exec_child *c, polis_error **err)
     return -1;
   if (c->console_sock >= 0)
     close (c->console_sock);
-  int listener = -1;
-  if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
+  if (seccomp_pending
+      && seccomp_apply (c->seccomp, c->seccomp_agent, (pid_t) hdr.value, state_json,
+                        err) < 0)
     return -1;
   for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
@@ -255,7 +266,8 @@ int
 container_exec (const container_exec_opts *o, int *exit_status,
                  polis_error **err)
 {
-  cleanup_close int dirfd = -1, console_sock = -1, console_fd = -1;
+  cleanup_close int dirfd = -1, console_sock = -1, console_fd = -1, agent = -1;
+  cleanup_free char *state_json = NULL;
   cleanup_state container_state *st = NULL;
   cleanup_spec spec *s = NULL;
   cleanup_json json_t *pj = NULL;
@@ -297,10 +309,26 @@ container_exec (const container_exec_opts *o, int *exit_status,
                  "cannot use console socket if polis-runtime will not detach or allocate tty");
       goto out;
     }
-  if (s->seccomp && (sc = seccomp_compile (s->seccomp, err)) == NULL)
+  if (s->seccomp)
     {
-      error_wrap (err, "linux.seccomp");
-      goto out;
+      /* The program create compiled is in the cache under the state root. */
+      cleanup_close int rootfd = open (o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      sc = seccomp_compile_cached (s->seccomp, rootfd, err);
+      if (sc == NULL)
+        {
+          error_wrap (err, "linux.seccomp");
+          goto out;
+        }
+    }
+  if (seccomp_listener_path (sc))
+    {
+      /* Like create: connect from the host, the process hands the
+         listener over with the container's state. */
+      agent = seccomp_agent_connect (seccomp_listener_path (sc), err);
+      if (agent < 0)
+        goto out;
+      cleanup_json json_t *sj = state_to_oci (st, status);
+      state_json = pjson_dump (sj);
     }
   if (o->console_socket)
     {
@@ -325,6 +353,7 @@ container_exec (const container_exec_opts *o, int *exit_status,
   container_exec_child c = {
     .p = &proc,
     .seccomp = sc,
+    .seccomp_agent = agent,
     .init_pid = st->pid,
     .sync_fd = pair[1],
     .console_sock = console_sock,
@@ -366,7 +395,8 @@ container_exec (const container_exec_opts *o, int *exit_status,
       error_wrap (err, "put the process into the container's cgroup");
       goto out;
     }
-  if (sync_send (pair[0], SYNC_GO, 0, NULL, 0, err) < 0)
+  if (sync_send (pair[0], SYNC_GO, pid, state_json,
+                 state_json ? strlen (state_json) : 0, err) < 0)
     goto out;
   {
     /* EOF: the process exec'd.  An error message: it failed. */

@@ -89,6 +89,7 @@ init_run (init_config *c, polis_error **err)
     return -1;
   if (hdr.type != SYNC_GO || state_json == NULL)
     return error_set (err, ERROR_INTERNAL, EPROTO, "unexpected message from the runtime");
+  pid_t host_pid = (pid_t) hdr.value; /* our pid as the runtime sees it */
   if (s->n_hooks[HOOK_CREATE_CONTAINER])
     {
       create_state = init_hook_state (state_json, "creating", err);
@@ -160,6 +161,9 @@ init_run (init_config *c, polis_error **err)
   process_finish_opts fo = {
     .p = p,
     .seccomp = c->seccomp,
+    .seccomp_agent = c->seccomp_agent,
+    .pid = host_pid,
+    .state_json = state_json,
     .console_sock = c->console_sock,
     .mount_dev_console = true,
     .in_userns = in_userns,
@@ -194,8 +198,8 @@ init_run (init_config *c, polis_error **err)
 
   if (hooks_run (s, HOOK_START_CONTAINER, start_state, err) < 0)
     return -1;
-  int listener = -1;
-  if (seccomp_pending && seccomp_load (c->seccomp, &listener, err) < 0)
+  if (seccomp_pending
+      && seccomp_apply (c->seccomp, c->seccomp_agent, host_pid, state_json, err) < 0)
     return -1;
 
   /* What the container inherits: stdio and the preserved fds; every other
@@ -232,7 +236,8 @@ init_main (void *arg)
   sigprocmask (SIG_SETMASK, &none, NULL);
   /* Drop every fd of the runtime's we do not need: above all the locked
      state directory, whose lock would otherwise live as long as we wait. */
-  int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, log_get_fd () };
+  int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, c->seccomp_agent,
+                 log_get_fd () };
   process_close_fds_except (3 + c->preserve_fds, keep, sizeof keep / sizeof *keep);
 
   init_run (c, &err);

@@ -28,6 +28,7 @@ typedef struct
   bool no_pivot;
   bool no_new_keyring;
   const seccomp_filter *seccomp;
+  int seccomp_agent;         /* connection to the seccomp agent, or -1 */
 } init_config;
 
 /* The child's entry point (a namespace_child_fn).  Never returns. */

@@ -331,12 +331,9 @@ process_finish (const process_finish_opts *o, char **exe, char ***env,
   if (!cwd_done && errno != EACCES)
     return process_chdir (p, err);
 
-  if (o->seccomp && !p->no_new_privileges)
-    {
-      int listener = -1;
-      if (seccomp_load (o->seccomp, &listener, err) < 0)
-        return -1;
-    }
+  if (o->seccomp && !p->no_new_privileges
+      && seccomp_apply (o->seccomp, o->seccomp_agent, o->pid, o->state_json, err) < 0)
+    return -1;
   if (process_set_identity (p, process_setgroups_allowed (o->in_userns), err) < 0)
     return -1;
   /* The user may reach a directory that root (squashed on NFS, say)

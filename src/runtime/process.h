@@ -48,6 +48,9 @@ typedef struct
 {
   const spec_process *p;
   const seccomp_filter *seccomp; /* may be NULL */
+  int seccomp_agent;      /* connection to the seccomp agent, or -1 */
+  pid_t pid;              /* the process as the runtime sees it, for the agent */
+  const char *state_json; /* the container's state, for the agent */
   int console_sock;       /* receives the pty master when p->terminal */
   bool mount_dev_console; /* the init: also mount the pty on /dev/console */
   bool in_userns;

@@ -17,7 +17,8 @@
 
 typedef enum
 {
-  SYNC_GO = 1,      /* runtime -> init: ids mapped, cgroup joined, go on */
+  SYNC_GO = 1,      /* runtime -> init: ids mapped, cgroup joined, go on;
+                       value: the init's pid as the runtime sees it */
   SYNC_PID,         /* helper -> runtime: the init's pid (value) */
   SYNC_HOOKS,       /* init -> runtime: mounts done, run prestart hooks */
   SYNC_HOOKS_DONE,  /* runtime -> init: hooks ran */

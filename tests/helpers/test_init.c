@@ -16,6 +16,11 @@
  *                                   ("readlink EACCES", "open-path ok
  *                                   DEV:INO").  It never writes to the
  *                                   file.
+ *   polis-test-init --keyctl        call keyctl(KEYCTL_GET_KEYRING_ID) (busybox
+ *                                   has no keyctl) and print "keyctl: ok" or
+ *                                   "keyctl: errno N (message)", for seccomp.
+ *   polis-test-init --personality V call personality(V) (V in any base strtoul
+ *                                   reads) and print the same way.
  *
  * Built statically, with no dependency on the container's libc.
  */
@@ -176,6 +181,17 @@ probe_exe (const char *pid)
   return 0;
 }
 
+/* Print what a system call returned, for tests to match on. */
+static int
+print_result (const char *what, long r)
+{
+  if (r < 0)
+    printf ("%s: errno %d (%s)\n", what, errno, strerror (errno));
+  else
+    printf ("%s: ok\n", what);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -192,6 +208,12 @@ main (int argc, char **argv)
     return open_pty ();
   if (argc >= 3 && strcmp (argv[1], "--probe-exe") == 0)
     return probe_exe (argv[2]);
+  /* KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, without creating. */
+  if (argc >= 2 && strcmp (argv[1], "--keyctl") == 0)
+    return print_result ("keyctl", syscall (SYS_keyctl, 0, -3, 0, 0, 0));
+  if (argc >= 3 && strcmp (argv[1], "--personality") == 0)
+    return print_result ("personality",
+                         syscall (SYS_personality, strtoul (argv[2], NULL, 0)));
   if (argc >= 2 && strcmp (argv[1], "--wait-signal") == 0)
     {
       printf ("ready\n");
