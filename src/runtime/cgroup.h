@@ -39,13 +39,16 @@ cgroup *cgroup_resolve (const char *cgroups_path, const char *id,
                         polis_error **err);
 
 /* Create the directories (every level) and apply RESOURCES
-   (linux.resources, may be NULL). */
+   (linux.resources, may be NULL: the default device rules still apply).
+   On failure nothing is left behind but the parent levels. */
 int cgroup_create (cgroup *cg, const json_t *resources, polis_error **err);
 
 /* Move PID into the cgroup on every hierarchy. */
 int cgroup_enter (const cgroup *cg, pid_t pid, polis_error **err);
 
-/* Apply RESOURCES to an existing cgroup (`update`). */
+/* Apply RESOURCES to an existing cgroup (`update`): only the fields given
+   change (a 0 for a memory, cpu or blkio number counts as not given, as
+   in runc).  Errors name the field ("linux.resources.memory.limit: ..."). */
 int cgroup_update (const cgroup *cg, const json_t *resources,
                    polis_error **err);
 
