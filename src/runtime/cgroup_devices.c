@@ -360,6 +360,20 @@ cgroup_devices_from_list (const char *list, polis_error **err)
   return steal_pointer (&st);
 }
 
+/* Whether R asks for nothing more than one default rule grants. */
+static bool
+cgroup_devices_within_default (const cgroup_device_rule *r)
+{
+  for (size_t i = 0; i < sizeof cgroup_devices_defaults / sizeof *cgroup_devices_defaults; i++)
+    {
+      const cgroup_device_rule *d = &cgroup_devices_defaults[i];
+      if (d->type == r->type && d->major == r->major && d->minor == r->minor
+          && (r->access & ~d->access) == 0)
+        return true;
+    }
+  return false;
+}
+
 static void
 cgroup_devices_emit (cgroup_device_write **out, size_t *n, bool allow,
                      const cgroup_device_rule *r)
@@ -367,6 +381,7 @@ cgroup_devices_emit (cgroup_device_write **out, size_t *n, bool allow,
   *out = xreallocarray (*out, *n + 1, sizeof **out);
   cgroup_device_write *w = &(*out)[(*n)++];
   w->allow = allow;
+  w->default_rule = allow && r && cgroup_devices_within_default (r);
   if (r == NULL)
     snprintf (w->line, sizeof w->line, "a");
   else

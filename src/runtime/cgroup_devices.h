@@ -67,10 +67,13 @@ cleanup_device_rules_fn (cgroup_device_rules **r)
 #define cleanup_device_rules __attribute__ ((cleanup (cleanup_device_rules_fn)))
 
 /* One write to a v1 devices cgroup: LINE goes to devices.allow when ALLOW,
-   else to devices.deny. */
+   else to devices.deny.  DEFAULT_RULE: an allow that one of the default
+   rules grants anyway (a parent cgroup that does not allow it refuses the
+   write, and a default must not fail a container). */
 typedef struct
 {
   bool allow;
+  bool default_rule;
   char line[64];
 } cgroup_device_write;
 

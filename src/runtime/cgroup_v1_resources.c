@@ -516,10 +516,21 @@ cgroup_v1_res_devices (const cgroup *cg, const cgroup_resources *r, polis_error 
   cleanup_free cgroup_device_write *w = NULL;
   size_t n = cgroup_devices_transition (cur, r->devices, &w);
   for (size_t i = 0; i < n; i++)
-    if (cgroup_v1_res_write (dir, w[i].allow ? "devices.allow" : "devices.deny", w[i].line,
-                             "linux.resources.devices", err)
-        < 0)
-      return -1;
+    {
+      cleanup_error polis_error *e = NULL;
+      if (cgroup_write (dir, w[i].allow ? "devices.allow" : "devices.deny", w[i].line, &e) == 0)
+        continue;
+      /* The parent cgroup does not allow it (nested in another container,
+         say): a default rule must not fail the container. */
+      if (e->code == EPERM && w[i].default_rule)
+        {
+          log_warning ("linux.resources.devices: default rule `%s` not allowed by the "
+                       "parent cgroup, skipped", w[i].line);
+          continue;
+        }
+      *err = steal_pointer (&e);
+      return error_wrap (err, "linux.resources.devices: `%s`", w[i].line);
+    }
   return 0;
 }
 

@@ -340,6 +340,38 @@ def test_devices_list_v1(runtime, make_bundle):
     runtime.run("delete", "--force", cid, check=True)
 
 
+@only_v1
+def test_devices_parent_refuses_a_default(runtime, make_bundle):
+    # A parent devices cgroup that denies /dev/net/tun (as when nested in
+    # another container): the default rule for it cannot be written, which
+    # must not fail the container.
+    parent = unique_cgroup_name()
+    pdir = os.path.join(cgroup_dirs(os.getpid())["devices"], parent)
+    os.mkdir(pdir)
+    try:
+        with open(os.path.join(pdir, "devices.deny"), "w") as f:
+            f.write("c 10:200 rwm")
+        b = make_bundle(["sh", "-c", "true > /dev/null && echo null-ok"])
+        b.linux["cgroupsPath"] = parent + "/c"
+        b.save()
+        cid = runtime.new_id()
+        r = runtime.run("run", "--bundle", b.path, cid)
+        if runtime.name != "polis":
+            # runc 1.1.5 and crun 1.8 fail the container instead.
+            assert r.returncode != 0, r
+            return
+        assert r.returncode == 0, r
+        assert "null-ok" in r.stdout
+        assert "default rule `c 10:200 rwm` not allowed by the parent cgroup" in r.stderr, r
+    finally:
+        for d in own_cgroup_dirs() | set(cgroup_mounts().values()):
+            for sub in ("c", ""):
+                try:
+                    os.rmdir(os.path.join(d, parent, sub))
+                except OSError:
+                    pass
+
+
 # --- block I/O ----------------------------------------------------------------
 
 

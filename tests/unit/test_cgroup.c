@@ -258,7 +258,7 @@ test_device_transition (void **state)
   assert_false (w[0].allow);
   assert_string_equal (w[0].line, "a");
   for (size_t i = 1; i < n; i++)
-    assert_true (w[i].allow);
+    assert_true (w[i].allow && w[i].default_rule);
   assert_string_equal (w[1].line, "b *:* m");
 
   /* Same state: nothing to write. */
@@ -282,6 +282,7 @@ test_device_transition (void **state)
   assert_false (w3[0].allow);
   assert_string_equal (w3[0].line, "c 4:1 w");
   assert_true (w3[1].allow);
+  assert_false (w3[1].default_rule);
   assert_string_equal (w3[1].line, "c 4:2 rw");
 
   assert_null (cgroup_devices_from_list ("x 1:2 r\n", &err));
