@@ -137,8 +137,11 @@ cgroup_v2_res_memory (const char *dir, const cgroup_resources *r, polis_error **
                                     "linux.resources.memory.limit", err)
              < 0)
     return -1;
+  /* memory.low protects what is below it: "no reservation" (-1, v1's
+     unlimited soft limit) is no protection, 0, not "max" as runc writes. */
   if (r->memory.reservation.set
-      && cgroup_v2_res_write_limit (dir, "memory.low", r->memory.reservation.v,
+      && cgroup_v2_res_write_limit (dir, "memory.low",
+                                    r->memory.reservation.v < 0 ? 0 : r->memory.reservation.v,
                                     "linux.resources.memory.reservation", err)
              < 0)
     return -1;
@@ -163,7 +166,8 @@ cgroup_v2_res_cpu (const char *dir, const cgroup_resources *r, polis_error **err
 {
   const char *ctx = "linux.resources.cpu";
   char buf[64];
-  if (r->cpu.idle.set
+  /* cpu.idle came with 5.15; 0 is what an older kernel does anyway. */
+  if (r->cpu.idle.set && (r->cpu.idle.v != 0 || cgroup_has_file (dir, "cpu.idle"))
       && cgroup_v2_res_write_limit (dir, "cpu.idle", r->cpu.idle.v, "linux.resources.cpu.idle",
                                     err)
              < 0)

@@ -146,6 +146,17 @@ def test_memory_limits_written(runtime, make_bundle):
     runtime.run("delete", "--force", cid, check=True)
 
 
+@only_v2
+def test_memory_reservation_unlimited_v2(runtime, make_bundle):
+    b = with_resources(make_bundle(["sleep", "30"]), {"memory": {"reservation": -1}})
+    cid, pid = create(runtime, b)
+    # v1's "no soft limit" is no protection on v2; runc 1.1.5 and crun 1.8
+    # write "max" (protect everything) instead.
+    want = "0" if runtime.name == "polis" else "max"
+    assert read(cgdir(pid, ""), "memory.low") == want
+    runtime.run("delete", "--force", cid, check=True)
+
+
 @only_v1
 def test_memory_v1_knobs(runtime, make_bundle):
     b = with_resources(make_bundle(["sleep", "30"]), {
