@@ -178,7 +178,13 @@ cgroup_resolve (const char *cgroups_path, const char *id, polis_error **err)
         cg->path = steal_pointer (&rel);
       else
         {
+          /* Not under the caller's own cgroup but beside it, as runc does:
+             the caller is a process in its cgroup, and v2 enables no
+             controller for the children of a cgroup with processes. */
           cleanup_free char *own = cgroup_own_path (selfcg, "");
+          char *slash = strrchr (own, '/');
+          if (slash)
+            slash[slash == own ? 1 : 0] = '\0';
           cleanup_free char *joined = path_join (own, rel);
           cg->path = path_clean (joined);
         }

@@ -30,8 +30,10 @@ typedef struct cgroup cgroup;
 cgroup_version cgroup_host_version (void);
 
 /* Where the cgroup of container ID goes, from linux.cgroupsPath:
-   NULL or "" nests "polis-ID" under the caller's own cgroup; "/a/b" is
-   from the hierarchy root; "a/b" is under the caller's own cgroup;
+   NULL or "" is "ID" relative to the caller, like "a/b"; "/a/b" is from
+   the hierarchy root; "a/b" is under the caller's own cgroup on v1, and
+   under its parent on v2 (as runc: the caller's cgroup has a process, the
+   caller, so v2 cannot enable controllers for its children);
    "slice:prefix:name" (systemd form) maps to "/slice/prefix-name.scope"
    with the slice's parents expanded, as crun does without systemd.
    Nothing is created yet.  NULL with *err set on a malformed path. */

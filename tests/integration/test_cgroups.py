@@ -157,6 +157,26 @@ def test_memory_reservation_unlimited_v2(runtime, make_bundle):
     runtime.run("delete", "--force", cid, check=True)
 
 
+@only_v2
+def test_caller_in_a_cgroup_with_processes_v2(runtime, make_bundle):
+    # The runtime started from a cgroup that has processes (a login
+    # session's scope, say): with no cgroupsPath the container cannot go
+    # below it (v2 enables no controller there), so it goes beside it.
+    caller = os.path.join(CGROUP_ROOT, unique_cgroup_name())
+    os.mkdir(caller)
+    try:
+        b = with_resources(make_bundle(["cat", "/sys/fs/cgroup/memory.max"]),
+                           {"memory": {"limit": 32 * MiB}})
+        cid = runtime.new_id()
+        argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', caller] + \
+            runtime.cmd("run", "--bundle", b.path, cid)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r
+        assert r.stdout.strip() == str(32 * MiB)
+    finally:
+        os.rmdir(caller)
+
+
 @only_v1
 def test_memory_v1_knobs(runtime, make_bundle):
     b = with_resources(make_bundle(["sleep", "30"]), {
