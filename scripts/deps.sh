@@ -3,12 +3,16 @@
 # The one list of packages: run.sh, test.sh and .ci/run all call this.
 set -eu
 
+# qemu-system-x86, kmod, cpio: the cgroup v2 guest that
+# tests/integration/run-v2.sh boots (../shared/tools/cgroup2-vm.sh, which
+# fetches Debian's kernel itself with apt-get download).
 PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
   libjansson-dev libseccomp-dev
   libcmocka-dev python3-pytest
   busybox-static util-linux procps iproute2
   runc crun containerd podman
+  qemu-system-x86 kmod cpio
 "
 
 missing=""

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test of Polis: unit tests (release and ASan/UBSan builds),
 # the integration suite against polis-runtime (both builds), and the same
-# suite against Debian's runc and crun to show that it tests the spec.
+# suite against Debian's runc and crun to show that it tests the spec; then
+# the cgroup tests again on a pure cgroup v2 kernel in a QEMU guest.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -26,4 +27,6 @@ echo "== integration (runc, peer)"
 RUNTIME=runc pytest tests/integration
 echo "== integration (crun, peer)"
 RUNTIME=crun pytest tests/integration
+echo "== cgroup v2 (a QEMU guest: this host's cgroup2 mount has no controllers)"
+"$top/tests/integration/run-v2.sh"
 echo "== all tests passed"

@@ -178,7 +178,13 @@ cgroup_resolve (const char *cgroups_path, const char *id, polis_error **err)
         cg->path = steal_pointer (&rel);
       else
         {
+          /* Not under the caller's own cgroup but beside it, as runc does:
+             the caller is a process in its cgroup, and v2 enables no
+             controller for the children of a cgroup with processes. */
           cleanup_free char *own = cgroup_own_path (selfcg, "");
+          char *slash = strrchr (own, '/');
+          if (slash)
+            slash[slash == own ? 1 : 0] = '\0';
           cleanup_free char *joined = path_join (own, rel);
           cg->path = path_clean (joined);
         }
@@ -259,8 +265,14 @@ cgroup_create (cgroup *cg, const json_t *resources, polis_error **err)
 {
   const cgroup_ops *ops = cgroup_ops_of (cg);
   if (ops->create (cg, err) < 0)
-    return error_wrap (err, "create cgroup %s", cgroup_display_path (cg));
-  if (resources && ops->apply (cg, resources, false, err) < 0)
+    {
+      cleanup_error polis_error *ignored = NULL;
+      ops->destroy (cg, &ignored);
+      return error_wrap (err, "create cgroup %s", cgroup_display_path (cg));
+    }
+  /* Even without linux.resources: the device rules every container gets
+     come from the apply step. */
+  if (ops->apply (cg, resources, false, err) < 0)
     {
       cleanup_error polis_error *ignored = NULL;
       ops->destroy (cg, &ignored);
@@ -548,4 +560,75 @@ cgroup_signal_pids (pid_t *pids, size_t n, int sig, polis_error **err)
     if (kill (pids[i], sig) < 0 && errno != ESRCH)
       return error_sys (err, "signal process %d", (int) pids[i]);
   return 0;
+}
+
+bool
+cgroup_has_file (const char *dir, const char *file)
+{
+  cleanup_free char *p = path_join (dir, file);
+  return access (p, F_OK) == 0;
+}
+
+bool
+cgroup_read_u64 (const char *dir, const char *file, uint64_t *out)
+{
+  cleanup_error polis_error *e = NULL;
+  cleanup_free char *buf = cgroup_read (dir, file, &e);
+  if (buf == NULL)
+    return false;
+  if (strncmp (buf, "max", 3) == 0)
+    {
+      *out = UINT64_MAX;
+      return true;
+    }
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull (buf, &end, 10);
+  if (end == buf || errno)
+    return false;
+  *out = v;
+  return true;
+}
+
+json_t *
+cgroup_read_keyed (const char *dir, const char *file)
+{
+  json_t *obj = json_object ();
+  cleanup_error polis_error *e = NULL;
+  cleanup_free char *buf = cgroup_read (dir, file, &e);
+  for (char *line = buf; line && *line;)
+    {
+      char *eol = strchrnul (line, '\n');
+      char *sp = memchr (line, ' ', (size_t) (eol - line));
+      if (sp)
+        {
+          char *end;
+          unsigned long long v = strtoull (sp + 1, &end, 10);
+          if (end != sp + 1)
+            {
+              cleanup_free char *key = xstrndup (line, (size_t) (sp - line));
+              json_object_set_new (obj, key, json_integer (cgroup_stats_bytes (v)));
+            }
+        }
+      line = *eol ? eol + 1 : NULL;
+    }
+  return obj;
+}
+
+json_int_t
+cgroup_stats_bytes (uint64_t v)
+{
+  if (v <= (uint64_t) INT64_MAX)
+    return (json_int_t) v;
+  long page = sysconf (_SC_PAGESIZE);
+  if (page <= 0)
+    page = 4096;
+  return (json_int_t) (INT64_MAX / page * page);
+}
+
+void
+cgroup_stats_set_nonzero (json_t *obj, const char *key, uint64_t v)
+{
+  if (v != 0)
+    json_object_set_new (obj, key, json_integer (cgroup_stats_bytes (v)));
 }

@@ -30,8 +30,10 @@ typedef struct cgroup cgroup;
 cgroup_version cgroup_host_version (void);
 
 /* Where the cgroup of container ID goes, from linux.cgroupsPath:
-   NULL or "" nests "polis-ID" under the caller's own cgroup; "/a/b" is
-   from the hierarchy root; "a/b" is under the caller's own cgroup;
+   NULL or "" is "ID" relative to the caller, like "a/b"; "/a/b" is from
+   the hierarchy root; "a/b" is under the caller's own cgroup on v1, and
+   under its parent on v2 (as runc: the caller's cgroup has a process, the
+   caller, so v2 cannot enable controllers for its children);
    "slice:prefix:name" (systemd form) maps to "/slice/prefix-name.scope"
    with the slice's parents expanded, as crun does without systemd.
    Nothing is created yet.  NULL with *err set on a malformed path. */
@@ -39,13 +41,16 @@ cgroup *cgroup_resolve (const char *cgroups_path, const char *id,
                         polis_error **err);
 
 /* Create the directories (every level) and apply RESOURCES
-   (linux.resources, may be NULL). */
+   (linux.resources, may be NULL: the default device rules still apply).
+   On failure nothing is left behind but the parent levels. */
 int cgroup_create (cgroup *cg, const json_t *resources, polis_error **err);
 
 /* Move PID into the cgroup on every hierarchy. */
 int cgroup_enter (const cgroup *cg, pid_t pid, polis_error **err);
 
-/* Apply RESOURCES to an existing cgroup (`update`). */
+/* Apply RESOURCES to an existing cgroup (`update`): only the fields given
+   change (a 0 for a memory, cpu or blkio number counts as not given, as
+   in runc).  Errors name the field ("linux.resources.memory.limit: ..."). */
 int cgroup_update (const cgroup *cg, const json_t *resources,
                    polis_error **err);
 

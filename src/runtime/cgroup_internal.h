@@ -2,6 +2,8 @@
 #ifndef POLIS_RUNTIME_CGROUP_INTERNAL_H
 #define POLIS_RUNTIME_CGROUP_INTERNAL_H
 
+#include <stdint.h>
+
 #include "runtime/cgroup.h"
 
 /* Cap on cgroup files we read (cgroup.procs of a big container, stats). */
@@ -56,6 +58,20 @@ int cgroup_write (const char *dir, const char *file, const char *value,
                   polis_error **err);
 /* Read DIR/FILE (capped).  Caller frees.  NULL with *err set. */
 char *cgroup_read (const char *dir, const char *file, polis_error **err);
+/* Whether DIR/FILE exists (a controller's file, a kernel feature). */
+bool cgroup_has_file (const char *dir, const char *file);
+/* Read the first number of DIR/FILE; "max" reads as UINT64_MAX.  Returns
+   false (and leaves *OUT alone) when the file is missing or unreadable. */
+bool cgroup_read_u64 (const char *dir, const char *file, uint64_t *out);
+/* The "key value" lines of DIR/FILE (memory.stat, cpu.stat) as a JSON
+   object of integers; an empty object when the file is missing. */
+json_t *cgroup_read_keyed (const char *dir, const char *file);
+/* A byte count for the stats JSON, which cannot hold UINT64_MAX: "no
+   limit" becomes the largest page-aligned int64, as a v1 kernel shows it. */
+json_int_t cgroup_stats_bytes (uint64_t v);
+/* Set KEY of OBJ to V unless V is 0 (Go's omitempty, for runc's shape). */
+void cgroup_stats_set_nonzero (json_t *obj, const char *key, uint64_t v);
+
 /* Send SIG to each pid of the list. */
 int cgroup_signal_pids (pid_t *pids, size_t n, int sig, polis_error **err);
 
