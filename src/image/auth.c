@@ -36,7 +36,9 @@ skip_ws (const char *p)
 static bool
 is_token_char (char c)
 {
-  return isalnum ((unsigned char) c) || strchr ("!#$%&'*+-.^_`|~", c);
+  /* strchr finds the terminating NUL too: rule it out first. */
+  return c != '\0'
+         && (isalnum ((unsigned char) c) || strchr ("!#$%&'*+-.^_`|~", c));
 }
 
 /* Parse one "key=value" or key="quoted" at *PP.  Returns 1 on a pair, 0

@@ -427,9 +427,14 @@ cmd_mount (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
   image_mount_force_legacy (f->legacy_mount);
   if (image_mount_overlay (s, id, upper, work, pos[1], err) < 0)
     return -1;
-  cleanup_free char *tfile = xasprintf ("%s/target", dir);
-  file_write_atomic_at (AT_FDCWD, tfile, pos[1], strlen (pos[1]), 0600, false,
-                        NULL);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || file_write_atomic_at (dfd, "target", pos[1], strlen (pos[1]),
+                                       0600, false, err)
+                     < 0)
+    {
+      umount2 (pos[1], MNT_DETACH);
+      return dfd < 0 ? error_sys (err, "open `%s`", dir) : -1;
+    }
   if (image_db_hold (s->db, id, name, err) < 0)
     return -1;
   printf ("%s\n", name);

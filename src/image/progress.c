@@ -18,6 +18,7 @@ typedef struct
 {
   char id[64];
   int64_t last_ms;
+  char last_status[32];
 } progress_line;
 
 struct progress
@@ -218,6 +219,16 @@ progress_emit (progress *p, const char *id, const char *status, bool bytes,
       emit_json (p, id, status, bytes, cur, total, bytes ? bar : NULL, NULL);
       break;
     case PROGRESS_PLAIN:
+      if (id && bytes)
+        {
+          size_t idx;
+          bool is_new;
+          progress_line *l = find_line (p, id, &idx, &is_new);
+          if (cur != total || (l && strcmp (l->last_status, status) == 0))
+            break;
+          if (l)
+            snprintf (l->last_status, sizeof l->last_status, "%s", status);
+        }
       if (!bytes || cur == total)
         {
           if (id)
