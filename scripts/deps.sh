@@ -9,6 +9,8 @@ PACKAGES="
   libcmocka-dev python3-pytest
   busybox-static util-linux
   runc crun
+  libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev zstd
+  docker-registry skopeo podman python3-bcrypt
 "
 
 missing=""
