@@ -190,7 +190,9 @@ image_store_remove (image_store *s, const char *ref, bool force,
       if (r)
         name = image_reference_string (r);
     }
-  if (name && image_db_lookup_name (s->db, name, NULL) != NULL)
+  cleanup_free char *named = name ? image_db_lookup_name (s->db, name, NULL)
+                                   : NULL;
+  if (named)
     {
       bool last = count_tags (rec->names) <= 1 || !name_is_tag (name);
       if (!last)
