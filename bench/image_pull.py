@@ -57,12 +57,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--build-layout", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.build_layout:
+        imagelib.make_image(a.build_layout, make_layers(a.size_mib))
+        return
     work = tempfile.mkdtemp(prefix="polis-bench-", dir="/var/tmp")
     reg = Registry(work)
     try:
         layout = os.path.join(work, "oci")
-        imagelib.make_image(layout, make_layers(a.size_mib))
+        # In a child: ru_maxrss survives exec, so this process must stay
+        # small for the children's peak RSS to mean anything.
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--size-mib",
+                        str(a.size_mib), "--build-layout", layout], check=True)
         ref = reg.host + "/bench/big:latest"
         imagelib.skopeo_push(layout, ref)
         conf = os.path.join(work, "containers.conf")
@@ -95,12 +102,15 @@ def main():
             add("podman pull", *timed(pod + ["pull", "-q", ref], env=penv))
             add("podman re-pull", *timed(pod + ["pull", "-q", ref], env=penv))
             ptar = os.path.join(work, "psave.tar")
+            if os.path.exists(ptar):
+                os.unlink(ptar)
             add("podman save", *timed(pod + ["save", "-o", ptar, ref], env=penv))
             subprocess.run(pod + ["rmi", "-a", "-f"], env=penv, capture_output=True)
             add("podman load", *timed(pod + ["load", "-i", ptar], env=penv))
             subprocess.run(pod + ["rmi", "-a", "-f"], env=penv, capture_output=True)
             subprocess.run(["podman", "--root", proot, "--runroot", prun, "system", "reset", "-f"],
                            env=penv, capture_output=True)
+            subprocess.run(["umount", "-l", os.path.join(proot, "overlay")], capture_output=True)
             shutil.rmtree(prun, ignore_errors=True)
             for d in (root, root + "-l", oci, proot):
                 subprocess.run(["rm", "-rf", d])
@@ -116,6 +126,8 @@ def main():
               (pull / med["skopeo copy"][0], pull / med["podman pull"][0]))
     finally:
         reg.stop()
+        subprocess.run("grep -o ' %s[^ ]*' /proc/self/mounts | xargs -r -n1 umount -l" % work,
+                       shell=True)
         subprocess.run(["rm", "-rf", work])
 
 
