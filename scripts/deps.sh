@@ -11,8 +11,10 @@ PACKAGES="
   libjansson-dev libseccomp-dev
   libcmocka-dev python3-pytest
   busybox-static util-linux procps iproute2
-  runc crun containerd podman
+  runc crun containerd podman skopeo
   qemu-system-x86 kmod cpio
+  libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev zstd
+  docker-registry python3-bcrypt
 "
 
 missing=""

@@ -20,13 +20,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
 
 echo "== integration (polis-runtime, release)"
-RUNTIME=polis pytest tests/integration
+RUNTIME=polis pytest tests/integration --ignore=tests/integration/image
 echo "== integration (polis-runtime, asan+ubsan)"
-RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image
 echo "== integration (runc, peer)"
-RUNTIME=runc pytest tests/integration
+RUNTIME=runc pytest tests/integration --ignore=tests/integration/image
 echo "== integration (crun, peer)"
-RUNTIME=crun pytest tests/integration
+RUNTIME=crun pytest tests/integration --ignore=tests/integration/image
+echo "== images (polis-image against a local docker-registry, release)"
+pytest tests/integration/image
+echo "== images (polis-image, asan+ubsan)"
+POLIS_IMAGE="$top/build-asan/polis-image" pytest tests/integration/image
 echo "== cgroup v2 (a QEMU guest: this host's cgroup2 mount has no controllers)"
 "$top/tests/integration/run-v2.sh"
 echo "== all tests passed"

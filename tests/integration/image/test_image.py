@@ -1,0 +1,255 @@
+"""polis-image against a real registry: pull, mount, push, save/load,
+import, auth, and hostile registries."""
+
+import gzip
+import json
+import os
+import subprocess
+
+import imagelib
+from conftest import PolisImage
+
+
+def blob_files(root):
+    d = os.path.join(root, "content", "blobs", "sha256")
+    return set(os.listdir(d)) if os.path.isdir(d) else set()
+
+
+def test_pull_inspect_mount(pi, test_image, tmp_path):
+    r = pi.run("pull", test_image["ref"], check=True)
+    assert "Pull complete" in r.stdout
+    assert "Status: Downloaded newer image for " + test_image["ref"] in r.stdout
+    info = pi.inspect(test_image["ref"])
+    assert info["RootFS"]["Layers"] == test_image["config"]["rootfs"]["diff_ids"]
+    assert info["RepoTags"] == [test_image["ref"]]
+    assert info["RepoDigests"][0].endswith(test_image["manifest"]["digest"])
+    # A second pull downloads nothing.
+    r = pi.run("pull", test_image["ref"], check=True)
+    assert "Already exists" in r.stdout and "Image is up to date" in r.stdout
+    # The container root: overlay of the snapshots + upper.
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    pi.run("mount", "--name", "c1", test_image["ref"], str(mnt), check=True)
+    try:
+        assert (mnt / "hello").read_text() == "hello from layer 3\n"
+        assert not (mnt / "data" / "old").exists()          # whiteout
+        assert sorted(os.listdir(mnt / "opq")) == ["kept"]   # opaque dir
+        assert os.stat(mnt / "data" / "link").st_ino == os.stat(mnt / "data" / "new").st_ino
+        assert os.readlink(mnt / "data" / "sym") == "/etc/passwd"
+        st = os.stat(mnt / "owned")
+        assert (st.st_uid, st.st_gid) == (1000, 1000)
+        assert os.stat(mnt / "suid").st_mode & 0o4000
+        assert os.getxattr(mnt / "xattr", "user.polis") == b"yes"
+        out = subprocess.run(["chroot", str(mnt), "/bin/sh", "-c", "echo hi > /tmp/x; cat /tmp/x"],
+                             capture_output=True, text=True)
+        assert out.stdout == "hi\n"
+        # In use: rm is refused.
+        r = pi.run("rm", test_image["ref"])
+        assert r.returncode != 0 and "is using its referenced image" in r.stderr
+    finally:
+        pi.run("umount", "c1", check=True)
+    assert not os.path.ismount(str(mnt))
+    r = pi.run("rm", test_image["ref"], check=True)
+    assert "Deleted: sha256:" in r.stdout
+    assert blob_files(pi.root) == set()
+    assert [e for e in os.listdir(os.path.join(pi.root, "snapshots")) if not e.startswith(".")] == []
+
+
+def test_ls_tag_rm_history(pi, test_image):
+    pi.run("pull", "-q", test_image["ref"], check=True)
+    pi.run("tag", test_image["ref"], "mine:1", check=True)
+    ls = pi.run("ls", check=True).stdout
+    assert "mine " in ls and "test/busybox" in ls
+    r = pi.run("rm", "mine:1", check=True)
+    assert r.stdout.strip() == "Untagged: mine:1"
+    hist = json.loads(pi.run("history", "--format", "json", test_image["ref"], check=True).stdout)
+    assert len(hist) == 3 and hist[0]["Id"].startswith("sha256:")
+    r = pi.run("rm", "nosuch:image")
+    assert r.returncode == 1 and "No such image: nosuch:image" in r.stderr
+    r = pi.run("pull", "Busybox")
+    assert "invalid reference format: repository name (library/Busybox) must be lowercase" in r.stderr
+
+
+def test_platform_index(pi, registry, workdir):
+    layout = os.path.join(workdir, "oci-multi")
+    md_amd, _ = imagelib.make_image(layout, [imagelib.Layer().file("arch", "amd64\n").bytes()], arch="amd64")
+    md_arm, _ = imagelib.make_image(layout, [imagelib.Layer().file("arch", "arm64\n").bytes()], arch="arm64")
+    md_arm["platform"] = {"os": "linux", "architecture": "arm64", "variant": "v8"}
+    att = dict(md_arm, platform={"os": "unknown", "architecture": "unknown"},
+               annotations={"vnd.docker.reference.type": "attestation-manifest"})
+    imagelib.make_index(layout, [att, md_arm, md_amd])
+    imagelib.skopeo_push(layout, registry.host + "/test/multi:1", all_images=True)
+    ref = registry.host + "/test/multi:1"
+    pi.run("pull", "--platform", "linux/arm64", ref, check=True)
+    assert pi.inspect(ref)["Architecture"] == "arm64"
+    pi.run("pull", "--platform", "linux/amd64", ref, check=True)
+    assert pi.inspect(ref)["Architecture"] == "amd64"
+    r = pi.run("pull", "--platform", "linux/s390x", ref)
+    assert r.returncode != 0 and "no matching manifest for linux/s390x" in r.stderr
+
+
+def test_zstd_and_plain_layers(pi, registry, workdir):
+    for comp in ("zstd", "none"):
+        layout = os.path.join(workdir, "oci-" + comp)
+        imagelib.make_image(layout, imagelib.busybox_layers(), compression=comp)
+        ref = "%s/test/%s:1" % (registry.host, comp)
+        imagelib.skopeo_push(layout, ref)
+        pi.run("pull", ref, check=True)
+
+
+def test_save_load_push_roundtrip(pi, test_image, registry, tmp_path):
+    pi.run("pull", test_image["ref"], check=True)
+    before = pi.inspect(test_image["ref"])
+    tar = str(tmp_path / "save.tar")
+    pi.run("save", "-o", tar, test_image["ref"], check=True)
+    other = PolisImage(str(tmp_path / "root2"))
+    r = other.run("load", "-i", tar, check=True)
+    assert "Loaded image: " + test_image["ref"] in r.stdout
+    new = registry.host + "/test/roundtrip:1"
+    other.run("tag", test_image["ref"], new, check=True)
+    other.run("push", new, check=True)
+    third = PolisImage(str(tmp_path / "root3"))
+    third.run("pull", new, check=True)
+    after = third.inspect(new)
+    assert after["Id"] == before["Id"]
+    assert after["RootFS"] == before["RootFS"]
+    assert after["ManifestDigest"] == before["ManifestDigest"]
+    # skopeo reads what save writes, in both of its forms.
+    for transport in ("docker-archive", "oci-archive"):
+        out = subprocess.run(["skopeo", "inspect", "--raw", "%s:%s" % (transport, tar)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+
+
+def test_podman_load(pi, test_image, tmp_path):
+    pi.run("pull", test_image["ref"], check=True)
+    tar = str(tmp_path / "p.tar")
+    pi.run("save", "-o", tar, test_image["ref"], check=True)
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[engine]\ncgroup_manager = "cgroupfs"\n[containers]\n'
+                    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n')
+    env = dict(os.environ, CONTAINERS_CONF=str(conf))
+    import tempfile
+    runroot = tempfile.mkdtemp(prefix="prr", dir="/tmp")  # podman: <= 50 chars
+    base = ["podman", "--root", str(tmp_path / "pr"), "--runroot", runroot,
+            "--storage-driver", "vfs"]
+    out = subprocess.run(base + ["load", "-i", tar], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run(base + ["image", "inspect", test_image["ref"]],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)[0]["Id"] == pi.inspect(test_image["ref"])["Id"][7:]
+    subprocess.run(["rm", "-rf", runroot])
+
+
+def test_import(pi, tmp_path):
+    raw = imagelib.Layer().busybox().file("etc/motd", "imported\n").bytes()
+    src = tmp_path / "rootfs.tar.gz"
+    src.write_bytes(gzip.compress(raw))
+    r = pi.run("import", "-c", "CMD [\"sh\"]", "-m", "hi", str(src), "imported:1", check=True)
+    info = pi.inspect("imported:1")
+    assert info["Id"] == r.stdout.strip()
+    assert info["Config"]["Cmd"] == ["sh"]
+    assert info["RootFS"]["Layers"] == [imagelib.sha256(raw)]
+
+
+def test_basic_auth(pi, basic_registry, test_image, tmp_path):
+    ref = basic_registry.host + "/test/private:1"
+    imagelib.skopeo_push(test_image["layout"], ref, creds="alice:s3cret")
+    r = pi.run("pull", ref)
+    assert r.returncode != 0 and "unauthorized" in r.stderr.lower()
+    cfg = tmp_path / "docker"
+    cfg.mkdir()
+    auth = __import__("base64").b64encode(b"alice:s3cret").decode()
+    (cfg / "config.json").write_text(json.dumps({"auths": {basic_registry.host: {"auth": auth}}}))
+    env = dict(os.environ, DOCKER_CONFIG=str(cfg))
+    pi.run("pull", ref, check=True, env=env)
+    pi.run("tag", ref, basic_registry.host + "/test/pushed:2", check=True)
+    pi.run("push", basic_registry.host + "/test/pushed:2", check=True, env=env)
+
+
+def test_bearer_token(pi, registry, test_image, proxy_factory):
+    proxy = proxy_factory(registry.host, bearer=True)
+    ref = proxy.host + "/test/busybox:latest"
+    pi.run("pull", ref, check=True)
+    assert any("scope=repository%3Atest%2Fbusybox%3Apull" in s for s in proxy.token_scopes)
+    assert any(m == "GET" and "/blobs/" in p for m, p, _ in proxy.requests)
+    # Push, with a cross-repository mount from the repository pulled from.
+    pi.run("tag", ref, proxy.host + "/test/mounted:1", check=True)
+    r = pi.run("push", proxy.host + "/test/mounted:1", check=True)
+    assert "Mounted from test/busybox" in r.stdout or "Layer already exists" in r.stdout
+    assert any("mount=sha256" in p for m, p, _ in proxy.requests)
+
+
+def test_digest_mismatch(pi, registry, test_image, proxy_factory):
+    proxy = proxy_factory(registry.host)
+    layer = test_image["manifest"]  # manifest descriptor; find a layer digest
+    blobs = imagelib_layers(test_image)
+    proxy.faults[blobs[1]] = "corrupt"
+    r = pi.run("pull", proxy.host + "/test/busybox:latest")
+    assert r.returncode != 0
+    assert "filesystem layer verification failed for digest " + blobs[1] in r.stderr
+    assert blobs[1][7:] not in blob_files(pi.root)
+    assert pi.run("ls", "-q").stdout.strip() == ""
+    snaps = [e for e in os.listdir(os.path.join(pi.root, "snapshots"))]
+    assert snaps == []
+    del layer
+
+
+def imagelib_layers(test_image):
+    m = os.path.join(test_image["layout"], "blobs", "sha256",
+                     test_image["manifest"]["digest"][7:])
+    with open(m) as f:
+        return [l["digest"] for l in json.load(f)["layers"]]
+
+
+def test_hangup_then_resume(pi, registry, test_image, proxy_factory):
+    proxy = proxy_factory(registry.host)
+    blobs = imagelib_layers(test_image)
+    proxy.faults[blobs[0]] = "hangup"
+    r = pi.run("pull", proxy.host + "/test/busybox:latest")
+    assert r.returncode != 0
+    partial = os.path.join(pi.root, "content", "ingest", blobs[0][7:] + ".partial")
+    assert os.path.getsize(partial) > 0
+    done_before = blob_files(pi.root)
+    del proxy.faults[blobs[0]]
+    proxy.requests.clear()
+    pi.run("pull", proxy.host + "/test/busybox:latest", check=True)
+    gets = [(p, rg) for m, p, rg in proxy.requests if m == "GET" and "/blobs/" in p]
+    assert any(p.endswith(blobs[0]) and rg and rg.startswith("bytes=") and rg != "bytes=0-"
+               for p, rg in gets), gets
+    for d in done_before:
+        assert not any(p.endswith(d) for p, _ in gets), "re-downloaded a complete blob"
+    # Within one pull, a single hang-up is resumed transparently.
+    other = PolisImage(pi.root + "-2")
+    proxy.faults[blobs[2]] = "hangup-once"
+    other.run("pull", proxy.host + "/test/busybox:latest", check=True)
+
+
+def test_hostile_layers(pi, registry, workdir):
+    cases = {
+        "dotdot": (imagelib.Layer().file("../../escape", "x"), "escapes the layer"),
+        "symlink": (imagelib.Layer().symlink("evil", "/tmp").file("evil/polis-owned", "x"),
+                    "through the symlink"),
+        "device": (imagelib.Layer().chardev("usr/kmem", 1, 2), "only allowed under /dev"),
+    }
+    for name, (layer, msg) in cases.items():
+        layout = os.path.join(workdir, "oci-hostile-" + name)
+        imagelib.make_image(layout, [layer.bytes()])
+        ref = "%s/hostile/%s:1" % (registry.host, name)
+        imagelib.skopeo_push(layout, ref)
+        r = pi.run("pull", ref)
+        assert r.returncode != 0 and msg in r.stderr, (name, r.stderr)
+        assert pi.run("ls", "-q").stdout.strip() == ""
+        assert os.listdir(os.path.join(pi.root, "snapshots")) == []
+    assert not os.path.exists("/tmp/polis-owned")
+    assert not os.path.exists(os.path.join(os.path.dirname(pi.root), "escape"))
+
+
+def test_oversized_manifest(pi, registry, test_image, proxy_factory):
+    proxy = proxy_factory(registry.host)
+    proxy.big_manifest = True
+    r = pi.run("pull", proxy.host + "/test/busybox:latest")
+    assert r.returncode != 0 and "larger than the limit" in r.stderr
+    assert blob_files(pi.root) == set()

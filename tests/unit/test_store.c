@@ -1,0 +1,123 @@
+/* Unit tests for image/digest.c and image/content_store.c: digests,
+   verification while streaming, resume, nothing half-stored. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "image/content_store.h"
+#include "image/digest.h"
+
+/* sha256("hello") */
+#define HELLO "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+static char root[64];
+
+static int
+setup (void **state)
+{
+  (void) state;
+  snprintf (root, sizeof root, "/tmp/polis-test-store-XXXXXX");
+  assert_non_null (mkdtemp (root));
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  (void) state;
+  polis_error *err = NULL;
+  file_remove_tree_at (AT_FDCWD, root, &err);
+  return 0;
+}
+
+static void
+test_digest (void **state)
+{
+  (void) state;
+  char d[DIGEST_STRING_LEN + 1];
+  digest_buffer ("hello", 5, d);
+  assert_string_equal (d, HELLO);
+  polis_error *err = NULL;
+  assert_int_equal (digest_validate (HELLO, &err), 0);
+  assert_int_equal (digest_validate ("sha256:../../etc/passwd", &err), -1);
+  error_free (&err);
+  assert_int_equal (digest_validate ("sha512:abc", &err), -1);
+  error_free (&err);
+}
+
+static void
+test_put_and_verify (void **state)
+{
+  (void) state;
+  polis_error *err = NULL;
+  content_store *cs = content_store_open (root, &err);
+  assert_non_null (cs);
+  assert_int_equal (content_store_put_blob (cs, "hello", 5, HELLO, NULL, &err), 0);
+  assert_true (content_store_has (cs, HELLO, NULL));
+  /* A mismatch stores nothing. */
+  const char *other = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  assert_int_equal (content_store_put_blob (cs, "bye", 3, other, NULL, &err), -1);
+  assert_non_null (strstr (err->msg, "digest mismatch"));
+  error_free (&err);
+  assert_false (content_store_has (cs, other, NULL));
+  content_store_free (cs);
+}
+
+static void
+test_writer_resume (void **state)
+{
+  (void) state;
+  polis_error *err = NULL;
+  content_store *cs = content_store_open (root, &err);
+  content_writer *w = content_store_writer (cs, HELLO, 5, true, &err);
+  assert_non_null (w);
+  assert_int_equal (content_writer_write (w, "hel", 3, &err), 0);
+  content_writer_free (w); /* "killed": the partial stays */
+  assert_false (content_store_has (cs, HELLO, NULL));
+  w = content_store_writer (cs, HELLO, 5, true, &err);
+  assert_int_equal (content_writer_offset (w), 3);
+  /* More than announced is refused. */
+  assert_int_equal (content_writer_write (w, "lo!!", 4, &err), -1);
+  error_free (&err);
+  assert_int_equal (content_writer_write (w, "lo", 2, &err), 0);
+  char d[DIGEST_STRING_LEN + 1];
+  assert_int_equal (content_writer_commit (w, d, &err), 0);
+  assert_string_equal (d, HELLO);
+  content_writer_free (w);
+  assert_true (content_store_has (cs, HELLO, NULL));
+
+  /* A corrupt partial fails verification and is removed. */
+  const char *other = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  w = content_store_writer (cs, other, 5, true, &err);
+  assert_int_equal (content_writer_write (w, "hello", 5, &err), 0);
+  assert_int_equal (content_writer_commit (w, NULL, &err), -1);
+  error_free (&err);
+  content_writer_free (w);
+  assert_false (content_store_has (cs, other, NULL));
+  char p[256];
+  snprintf (p, sizeof p, "%s/content/ingest/1111111111111111111111111111111111111111111111111111111111111111.partial", root);
+  struct stat st;
+  assert_int_equal (stat (p, &st), -1);
+  content_store_free (cs);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_digest),
+    cmocka_unit_test_setup_teardown (test_put_and_verify, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_writer_resume, setup, teardown),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
