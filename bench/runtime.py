@@ -16,6 +16,7 @@ import argparse
 import copy
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -151,11 +152,19 @@ def bench(args):
         results[rt.name].setdefault(key, []).append(dt)
 
     n = 0
+    rng = random.Random(42)
     for rnd in range(args.rounds):
-        for rt in rts:
+        # A fresh order each round: the kernel tears network namespaces down
+        # asynchronously, and whoever runs next would otherwise always pay
+        # for the same predecessor's teardown.
+        order = list(rts)
+        rng.shuffle(order)
+        for rt in order:
             n += 1
             cid = "b%d" % n
-            # run /bin/true, with and without a new network namespace
+            # run /bin/true, with and without a new network namespace; let
+            # earlier namespaces' teardown settle first, for everyone alike
+            time.sleep(0.05)
             dt, st = spawn_timed(rt.cmd("run", "--bundle", b_true, cid + "r"))
             record(rt, "run true (netns)", dt)
             dt, st = spawn_timed(rt.cmd("run", "--bundle", b_true_nonet, cid + "n"))
