@@ -28,6 +28,7 @@
 #include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
+#include "runtime/lsm.h"
 #include "runtime/namespace.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
@@ -192,6 +193,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     return error_set (err, ERROR_INVALID, ENOTDIR,
                       "config.json: root.path `%s` is not a directory", s->root_path);
 
+  lsm_check (&s->process, s->mount_label);
   if (s->seccomp)
     {
       /* Engines send the same profile for every container: the program

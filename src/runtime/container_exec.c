@@ -33,6 +33,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
+#include "runtime/lsm.h"
 #include "runtime/namespace.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
@@ -309,6 +310,7 @@ container_exec (const container_exec_opts *o, int *exit_status,
                  "cannot use console socket if polis-runtime will not detach or allocate tty");
       goto out;
     }
+  lsm_check (&proc, NULL);
   if (s->seccomp)
     {
       /* The program create compiled is in the cache under the state root. */

@@ -20,6 +20,7 @@
 #include "base/xalloc.h"
 #include "runtime/caps.h"
 #include "runtime/console.h"
+#include "runtime/lsm.h"
 
 /* Largest /etc/passwd read to find $HOME. */
 #define PROCESS_PASSWD_MAX (4u << 20)
@@ -333,6 +334,8 @@ process_finish (const process_finish_opts *o, char **exe, char ***env,
 
   if (o->seccomp && !p->no_new_privileges
       && seccomp_apply (o->seccomp, o->seccomp_agent, o->pid, o->state_json, err) < 0)
+    return -1;
+  if (lsm_apply_exec (p, err) < 0)
     return -1;
   if (process_set_identity (p, process_setgroups_allowed (o->in_userns), err) < 0)
     return -1;

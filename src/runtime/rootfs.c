@@ -20,6 +20,7 @@
 #include "base/path.h"
 #include "base/xalloc.h"
 #include "runtime/devices.h"
+#include "runtime/lsm.h"
 
 /* Flags that only a remount of a bind mount can change. */
 #define ROOTFS_BIND_FLAGS                                                      \
@@ -199,7 +200,9 @@ rootfs_mount_one (const spec *s, size_t idx, int rootfd, bool in_userns,
     {
       const char *source = m->source && *m->source ? m->source : type;
       unsigned long flags = m->flags & ~MS_REMOUNT;
-      const char *data = m->data;
+      bool labelled = strcmp (type, "proc") && strcmp (type, "sysfs") && strcmp (type, "mqueue");
+      cleanup_free char *data_owned = labelled ? lsm_mount_data (m->data, s->mount_label) : NULL;
+      const char *data = labelled ? data_owned : m->data;
       int r = mount (source, target, type, flags, data);
       if (r < 0 && errno == EINVAL && in_userns && strcmp (type, "devpts") == 0
           && data && strstr (data, "gid="))

@@ -227,3 +227,40 @@ def test_preserve_fds_passes_exactly_n(runtime, make_bundle, tmp):
     assert sorted(int(fd) for fd in fds) == [0, 1, 2, 3, 4]
     assert fds["3"] == files[0][0]
     assert fds["4"] == files[1][0]
+
+
+def _lsm_enabled():
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            apparmor = f.read().startswith("Y")
+    except OSError:
+        apparmor = False
+    return apparmor, os.path.exists("/sys/fs/selinux/enforce")
+
+
+@pytest.mark.parametrize("lsm", ["apparmor", "selinux"])
+def test_lsm_label_on_a_host_without_the_lsm(runtime, make_bundle, lsm):
+    """The issue asks: where the LSM is not enabled, say so once and go on.
+    polis warns once and runs the container; runc 1.1 and crun 1.8 refuse
+    such a config on this host (a documented difference)."""
+    apparmor, selinux = _lsm_enabled()
+    if (lsm == "apparmor" and apparmor) or (lsm == "selinux" and selinux):
+        pytest.skip("this host runs %s: the label would apply" % lsm)
+    b = make_bundle(["sh", "-c", "echo ran"])
+    if lsm == "apparmor":
+        b.process["apparmorProfile"] = "polis-test-profile"
+        warning = "AppArmor is not enabled"
+    else:
+        b.process["selinuxLabel"] = "system_u:system_r:container_t:s0"
+        b.config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"
+        warning = "SELinux is not enabled"
+    b.save()
+    cid = runtime.new_id()
+    r = runtime.run("run", "--bundle", b.path, cid)
+    if runtime.name == "polis":
+        assert r.returncode == 0, r
+        assert r.stdout == "ran\n"
+        assert r.stderr.count(warning) == 1
+    else:
+        assert r.returncode != 0
+        assert runtime.state(cid) is None
