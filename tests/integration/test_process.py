@@ -264,3 +264,14 @@ def test_lsm_label_on_a_host_without_the_lsm(runtime, make_bundle, lsm):
     else:
         assert r.returncode != 0
         assert runtime.state(cid) is None
+
+
+def test_rlimit_unlimited_as_uint64_max(runtime, make_bundle):
+    """RLIM_INFINITY written as the uint64 it is (above INT64_MAX)."""
+    b = make_bundle(["sh", "-c", "ulimit -c; ulimit -Hc"])
+    b.process["rlimits"] = [{"type": "RLIMIT_CORE", "soft": 18446744073709551615,
+                             "hard": 18446744073709551615}]
+    b.save()
+    r = runtime.run("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["unlimited", "unlimited"]
