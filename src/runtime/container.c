@@ -272,7 +272,11 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     .seccomp = b->seccomp,
     .seccomp_agent = agent,
   };
-  b->pid = namespace_spawn (s, b->sync_fd, child_end, init_main, &ic, err);
+  bool in_cgroup = false;
+  cleanup_error polis_error *cgfd_err = NULL;
+  cleanup_close int cgfd = cgroup_open_dir (b->cg, &cgfd_err);
+  b->pid = namespace_spawn (s, b->sync_fd, child_end, cgfd, &in_cgroup, init_main, &ic,
+                            err);
   if (b->pid < 0)
     {
       b->pid = 0;
@@ -289,7 +293,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
   if (s->ns[NS_USER].present && s->ns[NS_USER].path == NULL
       && namespace_write_idmaps (b->pid, s, err) < 0)
     return -1;
-  if (cgroup_enter (b->cg, b->pid, err) < 0)
+  if (!in_cgroup && cgroup_enter (b->cg, b->pid, err) < 0)
     return error_wrap (err, "put the container into its cgroup");
   if (process_set_oom_score_adj_of (b->pid, &s->process, err) < 0)
     return -1;

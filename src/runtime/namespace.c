@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,9 +141,11 @@ fail:
 }
 
 pid_t
-namespace_spawn (const spec *s, int sync_fd, int child_fd,
-                 namespace_child_fn fn, void *arg, polis_error **err)
+namespace_spawn (const spec *s, int sync_fd, int child_fd, int cgroup_fd,
+                 bool *in_cgroup, namespace_child_fn fn, void *arg,
+                 polis_error **err)
 {
+  *in_cgroup = false;
   bool helper = s->ns[NS_TIME].present;
   for (int k = 0; k < NS_COUNT; k++)
     if (s->ns[k].present && s->ns[k].path)
@@ -149,7 +153,25 @@ namespace_spawn (const spec *s, int sync_fd, int child_fd,
 
   if (!helper)
     {
-      pid_t pid = namespace_clone (namespace_new_flags (s));
+      pid_t pid = -1;
+      if (cgroup_fd >= 0)
+        {
+          /* Born in its cgroup (Linux 5.7+, cgroup v2): one write less, and
+             not even a moment in the runtime's cgroup. */
+          struct clone_args ca = {
+            .flags = namespace_new_flags (s) | CLONE_INTO_CGROUP,
+            .exit_signal = SIGCHLD,
+            .cgroup = (uint64_t) cgroup_fd,
+          };
+          pid = (pid_t) syscall (SYS_clone3, &ca, sizeof ca);
+          if (pid >= 0)
+            *in_cgroup = true;
+          else if (errno != ENOSYS && errno != E2BIG && errno != EINVAL
+                   && errno != EOPNOTSUPP && errno != EPERM)
+            return error_sys (err, "clone the container process into its cgroup");
+        }
+      if (pid < 0)
+        pid = namespace_clone (namespace_new_flags (s));
       if (pid < 0)
         return error_sys (err, "clone the container process");
       if (pid == 0)

@@ -11,6 +11,7 @@
 #ifndef POLIS_RUNTIME_NAMESPACE_H
 #define POLIS_RUNTIME_NAMESPACE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -23,7 +24,8 @@ typedef void (*namespace_child_fn) (void *arg);
    pair, CHILD_FD the init's: a helper reports the init's pid (or its
    failure) on CHILD_FD, for the caller to read on SYNC_FD.  Returns the
    pid of the init as seen by the caller, or -1 with *err set. */
-pid_t namespace_spawn (const spec *s, int sync_fd, int child_fd,
+pid_t namespace_spawn (const spec *s, int sync_fd, int child_fd, int cgroup_fd,
+                       bool *in_cgroup,
                        namespace_child_fn fn, void *arg, polis_error **err);
 
 /* Write the uid and gid maps of S for process PID (new user namespace). */
