@@ -37,7 +37,7 @@ fi
 
 vm=${CGROUP2_VM:-}
 if [ -z "$vm" ]; then
-  for cand in "$top/../shared/tools/cgroup2-vm.sh" "$top/../../shared/tools/cgroup2-vm.sh"; do
+  for cand in "$top/../shared/tools/cgroup2-vm.sh" "$top/../../shared/tools/cgroup2-vm.sh" /work/shared/tools/cgroup2-vm.sh; do
     [ -x "$cand" ] && { vm=$cand; break; }
   done
 fi
