@@ -50,4 +50,10 @@ fi
 # /tmp in the guest is a fresh tmpfs: pytest's bundles and the loop
 # device's backing file live there.  16 MiB of memory limits and a few
 # loop-device writes fit easily in the default 1 GiB.
-exec "$vm" -t "${POLIS_V2_TIMEOUT:-900}" -E POLIS_V2_PEERS -- "$top/tests/integration/run-v2.sh" --in-guest
+# A checkout under /tmp (a CI clone, say) is only visible with the host's
+# /tmp; the tests' scratch space then moves to the guest's fresh /run.
+set --
+case "$top" in
+  /tmp/*) set -- --host-tmp -e TMPDIR=/run -e PYTEST_ADDOPTS=--basetemp=/run/pytest-v2 ;;
+esac
+exec "$vm" -t "${POLIS_V2_TIMEOUT:-900}" -E POLIS_V2_PEERS "$@" -- "$top/tests/integration/run-v2.sh" --in-guest
