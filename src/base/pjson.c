@@ -259,9 +259,12 @@ pjson_get_uint64 (const json_t *obj, const char *ctx, const char *key,
   return 0;
 }
 
-int
-pjson_get_object (const json_t *obj, const char *ctx, const char *key,
-                  bool required, json_t **out, polis_error **err)
+/* A present, non-null KEY of type TYPE in *OUT (borrowed); NULL when
+   absent and not REQUIRED. */
+static int
+pjson_get_typed (const json_t *obj, const char *ctx, const char *key,
+                 bool required, json_type type, const char *what, json_t **out,
+                 polis_error **err)
 {
   json_t *v = json_object_get (obj, key);
   if (v == NULL || json_is_null (v))
@@ -271,28 +274,24 @@ pjson_get_object (const json_t *obj, const char *ctx, const char *key,
       *out = NULL;
       return 0;
     }
-  if (!json_is_object (v))
-    return pjson_wrong_type (ctx, key, "an object", err);
+  if (json_typeof (v) != type)
+    return pjson_wrong_type (ctx, key, what, err);
   *out = v;
   return 0;
+}
+
+int
+pjson_get_object (const json_t *obj, const char *ctx, const char *key,
+                  bool required, json_t **out, polis_error **err)
+{
+  return pjson_get_typed (obj, ctx, key, required, JSON_OBJECT, "an object", out, err);
 }
 
 int
 pjson_get_array (const json_t *obj, const char *ctx, const char *key,
                  bool required, json_t **out, polis_error **err)
 {
-  json_t *v = json_object_get (obj, key);
-  if (v == NULL || json_is_null (v))
-    {
-      if (required)
-        return pjson_missing (ctx, key, err);
-      *out = NULL;
-      return 0;
-    }
-  if (!json_is_array (v))
-    return pjson_wrong_type (ctx, key, "an array", err);
-  *out = v;
-  return 0;
+  return pjson_get_typed (obj, ctx, key, required, JSON_ARRAY, "an array", out, err);
 }
 
 int

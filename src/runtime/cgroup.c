@@ -57,9 +57,7 @@ cgroup_free (cgroup *cg)
   free (cg);
 }
 
-/* The caller's cgroup in the hierarchy named CONTROLLERS ("" for v2),
-   from /proc/self/cgroup. */
-static char *
+char *
 cgroup_own_path (const char *selfcg, const char *controllers)
 {
   size_t clen = strlen (controllers);
@@ -75,6 +73,89 @@ cgroup_own_path (const char *selfcg, const char *controllers)
       line = *end ? end + 1 : NULL;
     }
   return xstrdup ("/");
+}
+
+void
+cgroup_mounts_free (cgroup_mount *m, size_t n)
+{
+  for (size_t i = 0; m && i < n; i++)
+    {
+      free (m[i].controllers);
+      free (m[i].mount);
+    }
+  free (m);
+}
+
+/* The controllers of a cgroup v1 mount from its super options: all but
+   the generic ones.  NULL when none is left. */
+static char *
+cgroup_mount_controllers (const char *super_opts)
+{
+  static const char *const generic[] = { "rw", "ro", "clone_children", "noprefix",
+                                         "xattr", "cpuset_v2_mode", NULL };
+  cleanup_free char *opts = xstrdup (super_opts);
+  cleanup_free char *ctrl = NULL;
+  size_t clen = 0;
+  char *save = NULL;
+  for (char *o = strtok_r (opts, ",", &save); o; o = strtok_r (NULL, ",", &save))
+    {
+      bool skip = strncmp (o, "release_agent", 13) == 0;
+      for (size_t i = 0; !skip && generic[i]; i++)
+        skip = strcmp (o, generic[i]) == 0;
+      if (skip)
+        continue;
+      size_t ol = strlen (o);
+      ctrl = xrealloc (ctrl, clen + ol + 2);
+      if (clen)
+        ctrl[clen++] = ',';
+      memcpy (ctrl + clen, o, ol + 1);
+      clen += ol;
+    }
+  return steal_pointer (&ctrl);
+}
+
+int
+cgroup_v1_mounts (cgroup_mount **mounts, size_t *n, polis_error **err)
+{
+  cgroup_mount *out = NULL;
+  size_t count = 0;
+  cleanup_free char *mountinfo = file_read_at (AT_FDCWD, "/proc/self/mountinfo",
+                                               CGROUP_MAX_FILE, NULL, err);
+  if (mountinfo == NULL)
+    return -1;
+  for (char *line = mountinfo; line && *line;)
+    {
+      char *end = strchrnul (line, '\n');
+      char saved = *end;
+      *end = '\0';
+      /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - cgroup SRC SUPER" */
+      char *sep = strstr (line, " - cgroup ");
+      char *f = line;
+      for (int i = 0; i < 4 && f; i++)
+        f = strchr (f + 1, ' ');
+      char *mp_end = f ? strchr (f + 1, ' ') : NULL;
+      char *super = sep ? strrchr (sep, ' ') : NULL;
+      if (sep && f && mp_end && super)
+        {
+          cleanup_free char *mp = xstrndup (f + 1, (size_t) (mp_end - f - 1));
+          cleanup_free char *ctrl = cgroup_mount_controllers (super + 1);
+          bool dup = false;
+          for (size_t i = 0; ctrl && i < count; i++)
+            dup = dup || strcmp (out[i].controllers, ctrl) == 0;
+          if (ctrl && !dup && strncmp (mp, CGROUP_ROOT "/", strlen (CGROUP_ROOT) + 1) == 0)
+            {
+              out = xreallocarray (out, count + 1, sizeof *out);
+              out[count].controllers = steal_pointer (&ctrl);
+              out[count].mount = steal_pointer (&mp);
+              count++;
+            }
+        }
+      *end = saved;
+      line = saved ? end + 1 : NULL;
+    }
+  *mounts = out;
+  *n = count;
+  return 0;
 }
 
 /* Map "slice:prefix:name" to a cgroupfs path the way systemd would lay it
@@ -192,65 +273,26 @@ cgroup_resolve (const char *cgroups_path, const char *id, polis_error **err)
     }
 
   /* v1: one path per hierarchy mounted under CGROUP_ROOT. */
-  cleanup_free char *mountinfo = file_read_at (AT_FDCWD, "/proc/self/mountinfo",
-                                               CGROUP_MAX_FILE, NULL, err);
-  if (mountinfo == NULL)
+  cgroup_mount *mounts = NULL;
+  size_t n = 0;
+  if (cgroup_v1_mounts (&mounts, &n, err) < 0)
     return NULL;
-  for (char *line = mountinfo; line && *line;)
+  cg->h = xzalloc ((n + 1) * sizeof *cg->h);
+  for (size_t i = 0; i < n; i++)
     {
-      char *end = strchrnul (line, '\n');
-      char saved = *end;
-      *end = '\0';
-      char *sep = strstr (line, " - cgroup ");
-      char *f = line;
-      for (int i = 0; i < 4 && f; i++)
-        f = strchr (f + 1, ' ');
-      char *mp_end = f ? strchr (f + 1, ' ') : NULL;
-      char *super = sep ? strrchr (sep, ' ') : NULL;
-      if (sep && f && mp_end && super)
+      cgroup_hierarchy *h = &cg->h[cg->n_h++];
+      h->controllers = steal_pointer (&mounts[i].controllers);
+      h->mount = steal_pointer (&mounts[i].mount);
+      if (absolute)
+        h->path = xstrdup (rel);
+      else
         {
-          cleanup_free char *mp = xstrndup (f + 1, (size_t) (mp_end - f - 1));
-          cleanup_free char *ctrl = NULL;
-          size_t clen = 0;
-          cleanup_free char *opts = xstrdup (super + 1);
-          char *save = NULL;
-          for (char *o = strtok_r (opts, ",", &save); o; o = strtok_r (NULL, ",", &save))
-            {
-              if (strcmp (o, "rw") == 0 || strcmp (o, "ro") == 0
-                  || strncmp (o, "release_agent", 13) == 0
-                  || strcmp (o, "clone_children") == 0 || strcmp (o, "noprefix") == 0
-                  || strcmp (o, "xattr") == 0 || strcmp (o, "cpuset_v2_mode") == 0)
-                continue;
-              size_t ol = strlen (o);
-              ctrl = xrealloc (ctrl, clen + ol + 2);
-              if (clen)
-                ctrl[clen++] = ',';
-              memcpy (ctrl + clen, o, ol + 1);
-              clen += ol;
-            }
-          bool dup = false;
-          for (size_t i = 0; ctrl && i < cg->n_h; i++)
-            if (strcmp (cg->h[i].controllers, ctrl) == 0)
-              dup = true;
-          if (ctrl && !dup && strncmp (mp, CGROUP_ROOT "/", strlen (CGROUP_ROOT) + 1) == 0)
-            {
-              cg->h = xreallocarray (cg->h, cg->n_h + 1, sizeof *cg->h);
-              cgroup_hierarchy *h = &cg->h[cg->n_h++];
-              h->controllers = steal_pointer (&ctrl);
-              h->mount = steal_pointer (&mp);
-              if (absolute)
-                h->path = xstrdup (rel);
-              else
-                {
-                  cleanup_free char *own = cgroup_own_path (selfcg, h->controllers);
-                  cleanup_free char *joined = path_join (own, rel);
-                  h->path = path_clean (joined);
-                }
-            }
+          cleanup_free char *own = cgroup_own_path (selfcg, h->controllers);
+          cleanup_free char *joined = path_join (own, rel);
+          h->path = path_clean (joined);
         }
-      *end = saved;
-      line = saved ? end + 1 : NULL;
     }
+  cgroup_mounts_free (mounts, n);
   if (cg->n_h == 0)
     {
       error_set (err, ERROR_UNAVAILABLE, ENOENT, "no cgroup hierarchy is mounted under %s",

@@ -26,6 +26,23 @@ typedef enum
 
 typedef struct cgroup cgroup;
 
+/* A v1 hierarchy: its controllers ("memory", "cpu,cpuacct",
+   "name=systemd") and where it is mounted. */
+typedef struct
+{
+  char *controllers;
+  char *mount;
+} cgroup_mount;
+
+/* The v1 hierarchies mounted under CGROUP_ROOT, from
+   /proc/self/mountinfo.  *MOUNTS is the caller's (cgroup_mounts_free). */
+int cgroup_v1_mounts (cgroup_mount **mounts, size_t *n, polis_error **err);
+void cgroup_mounts_free (cgroup_mount *m, size_t n);
+
+/* The caller's own cgroup in the hierarchy named CONTROLLERS ("" for v2),
+   from the text of /proc/self/cgroup (SELFCG).  Heap; "/" when absent. */
+char *cgroup_own_path (const char *selfcg, const char *controllers);
+
 /* The host's cgroup layout, detected on first use. */
 cgroup_version cgroup_host_version (void);
 

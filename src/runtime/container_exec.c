@@ -226,12 +226,7 @@ container_exec_child_main (container_exec_child *c)
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* Like the init: until exec this is the runtime's binary. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
+  process_reset_signals ();
   container_exec_child_run (c, &err);
   sync_send_error (c->sync_fd, err);
   _exit (127);

@@ -226,14 +226,7 @@ init_main (void *arg)
      processes of the container from opening it through /proc/1/exe
      (CVE-2019-5736). */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  /* A foreground `run` blocks signals for its signalfd, and the caller
-     may have ignored some: the container starts with neither. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
+  process_reset_signals ();
   /* Drop every fd of the runtime's we do not need: above all the locked
      state directory, whose lock would otherwise live as long as we wait. */
   int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, c->seccomp_agent,

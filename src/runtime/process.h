@@ -65,6 +65,11 @@ typedef struct
 int process_finish (const process_finish_opts *o, char **exe, char ***env,
                     bool *seccomp_pending, polis_error **err);
 
+/* Every signal back to its default action and unblocked: a foreground
+   run or exec blocks them for its signalfd, and a caller may have ignored
+   some; a container process starts with neither. */
+void process_reset_signals (void);
+
 /* Close every fd above KEEP_UP_TO. */
 int process_close_fds (int keep_up_to);
 

@@ -227,6 +227,19 @@ runtime_cmd_delete (const runtime_globals *g, int argc, char **argv,
   return ret;
 }
 
+/* The text of a `list` table cell: a string, or an integer formatted into
+   NUM. */
+static const char *
+runtime_cmd_cell (const json_t *v, char num[32])
+{
+  if (json_is_integer (v))
+    {
+      snprintf (num, 32, "%lld", (long long) json_integer_value (v));
+      return num;
+    }
+  return json_is_string (v) ? json_string_value (v) : "";
+}
+
 static int
 runtime_cmd_list (const runtime_globals *g, int argc, char **argv,
                   polis_error **err)
@@ -268,14 +281,9 @@ runtime_cmd_list (const runtime_globals *g, int argc, char **argv,
   json_array_foreach (arr, i, c)
   for (int k = 0; k < 6; k++)
     {
-      json_t *v = json_object_get (c, keys[k]);
       char num[32];
-      const char *s = json_is_integer (v)
-                          ? (snprintf (num, sizeof num, "%lld",
-                                       (long long) json_integer_value (v)),
-                             num)
-                          : json_string_value (v);
-      if (s && strlen (s) > w[k])
+      const char *s = runtime_cmd_cell (json_object_get (c, keys[k]), num);
+      if (strlen (s) > w[k])
         w[k] = strlen (s);
     }
   for (int k = 0; k < 6; k++)
@@ -283,14 +291,9 @@ runtime_cmd_list (const runtime_globals *g, int argc, char **argv,
   json_array_foreach (arr, i, c)
   for (int k = 0; k < 6; k++)
     {
-      json_t *v = json_object_get (c, keys[k]);
       char num[32];
-      const char *s = json_is_integer (v)
-                          ? (snprintf (num, sizeof num, "%lld",
-                                       (long long) json_integer_value (v)),
-                             num)
-                          : json_string_value (v);
-      printf ("%-*s%s", (int) w[k], s ? s : "", k < 5 ? "   " : "\n");
+      printf ("%-*s%s", (int) w[k], runtime_cmd_cell (json_object_get (c, keys[k]), num),
+              k < 5 ? "   " : "\n");
     }
   return 0;
 }
