@@ -153,3 +153,11 @@ snapshot_sync (snapshot_store *s, polis_error **err)
     return error_sys (err, "syncfs");
   return 0;
 }
+
+int
+snapshot_sync_dir (snapshot_store *s, polis_error **err)
+{
+  if (fsync (s->fd) < 0)
+    return error_sys (err, "fsync `%s`", s->dir);
+  return 0;
+}

@@ -40,7 +40,10 @@ int snapshot_remove (snapshot_store *s, const char *chain_id,
                      polis_error **err);
 /* Remove temporaries left by processes that no longer exist. */
 void snapshot_gc_temporaries (snapshot_store *s);
-/* Flush unpacked files to disk before they are recorded as complete. */
+/* Flush unpacked files to disk before they are recorded as complete
+   (syncfs of the snapshots' file system). */
 int snapshot_sync (snapshot_store *s, polis_error **err);
+/* fsync snapshots/ itself, so that commits (renames) survive a crash. */
+int snapshot_sync_dir (snapshot_store *s, polis_error **err);
 
 #endif
