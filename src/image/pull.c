@@ -470,16 +470,17 @@ jobs_run (pull_ctx *c, polis_error **err)
   return 0;
 }
 
-/* Rename the verified snapshots into place and record everything. */
+/* Rename the verified snapshots into place and record everything.  The
+   blobs are on disk already; the snapshots' files may not be (see
+   image_store.h). */
 static int
 pull_record (pull_ctx *c, const image_record *rec, char **names,
              polis_error **err)
 {
-  bool renamed = false;
   for (size_t i = 0; i < c->n_staged; i++)
     if (content_writer_commit (c->staged[i], NULL, err) < 0)
       return -1;
-  if (snapshot_sync (c->s->snaps, err) < 0)
+  if (image_store_before_commit (c->s, err) < 0)
     return -1;
   if (image_db_begin (c->s->db, err) < 0)
     return -1;
@@ -488,19 +489,15 @@ pull_record (pull_ctx *c, const image_record *rec, char **names,
       pull_job *j = &c->jobs[i];
       if (j->exists)
         continue;
-      if (snapshot_commit (c->s->snaps, j->snap_name, j->chain_id, err) < 0)
+      if (image_store_commit_layer (c->s, j->snap_name, j->chain_id,
+                                    j->diff_id, *j->parent ? j->parent : NULL,
+                                    (int64_t) j->unpacked_size, err)
+          < 0)
         goto fail;
       free (j->snap_name);
       j->snap_name = NULL;
-      renamed = true;
-      if (image_db_put_layer (c->s->db, j->chain_id, j->diff_id,
-                              *j->parent ? j->parent : NULL,
-                              (int64_t) j->unpacked_size, err)
-          < 0)
-        goto fail;
     }
-  /* The renames must be on disk before the database says the layers are. */
-  if (renamed && snapshot_sync_dir (c->s->snaps, err) < 0)
+  if (image_store_after_commit (c->s, err) < 0)
     goto fail;
   if (image_db_put_image (c->s->db, rec, err) < 0)
     goto fail;
@@ -784,18 +781,26 @@ pull_unpack_local (image_store *s, char *const *layers, char *const *diff_ids,
                          "layer %s: diff ID %s does not match the config's %s",
                          short_id, got, diff_ids[i]);
       if (ret == 0)
-        ret = snapshot_sync (s->snaps, err);
+        ret = image_store_before_commit (s, err);
       if (ret == 0)
-        ret = snapshot_commit (s->snaps, tmp, chain, err);
+        ret = image_db_begin (s->db, err);
+      if (ret == 0)
+        {
+          ret = image_store_commit_layer (s, tmp, chain, diff_ids[i],
+                                          i ? parent : NULL, (int64_t) size,
+                                          err);
+          if (ret >= 0)
+            ret = image_store_after_commit (s, err);
+          if (ret >= 0)
+            ret = image_db_commit (s->db, err);
+          else
+            image_db_rollback (s->db);
+        }
       if (ret < 0)
         {
           snapshot_remove_name (s->snaps, tmp, NULL);
           return error_wrap (err, "unpack layer %s", short_id);
         }
-      if (image_db_put_layer (s->db, chain, diff_ids[i], i ? parent : NULL,
-                              (int64_t) size, err)
-          < 0)
-        return -1;
       snprintf (parent, sizeof parent, "%s", chain);
     }
   return 0;

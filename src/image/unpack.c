@@ -27,13 +27,6 @@
 #include "base/xalloc.h"
 
 #define UNPACK_READ_CHUNK (1 << 17)
-/* Write-back of a file being unpacked is started every this many bytes,
-   and at its end when it holds at least UNPACK_WRITEBACK_MIN: the snapshot
-   is flushed (syncfs) before it is committed, and the disk should be busy
-   with it while we still decompress, not only then.  Smaller files are
-   left to that syncfs, which writes them in one sweep. */
-#define UNPACK_WRITEBACK_CHUNK (2u << 20)
-#define UNPACK_WRITEBACK_MIN (64u << 10)
 
 void
 unpack_feed_init (unpack_feed *f)
@@ -353,31 +346,17 @@ apply_xattrs (struct archive_entry *e, int fd, const char *entry,
   return 0;
 }
 
-/* Queue [FROM, TO) of FD for write-back (advisory: errors show at sync). */
-static void
-start_writeback (int fd, uint64_t from, uint64_t to)
-{
-  if (to > from)
-    sync_file_range (fd, (off_t) from, (off_t) (to - from),
-                     SYNC_FILE_RANGE_WRITE);
-}
-
 static int
 copy_data (struct archive *a, int fd, polis_error **err)
 {
   const void *buf;
   size_t len;
   la_int64_t off;
-  uint64_t kicked = 0, end = 0;
   for (;;)
     {
       int r = archive_read_data_block (a, &buf, &len, &off);
       if (r == ARCHIVE_EOF)
-        {
-          if (end >= UNPACK_WRITEBACK_MIN)
-            start_writeback (fd, kicked, end);
-          return 0;
-        }
+        return 0;
       if (r < ARCHIVE_WARN)
         return error_set (err, ERROR_INVALID, EIO, "read layer: %s",
                           archive_error_string (a));
@@ -392,13 +371,6 @@ copy_data (struct archive *a, int fd, polis_error **err)
           p += w;
           len -= (size_t) w;
           off += w;
-        }
-      if ((uint64_t) off > end)
-        end = (uint64_t) off;
-      if (end - kicked >= UNPACK_WRITEBACK_CHUNK)
-        {
-          start_writeback (fd, kicked, end);
-          kicked = end;
         }
     }
 }

@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "image/content_store.h"
 #include "image/digest.h"
+#include "image/snapshot.h"
 
 /* sha256("hello") */
 #define HELLO "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
@@ -194,6 +195,55 @@ test_stage (void **state)
   content_store_free (cs);
 }
 
+static int
+snap_with (snapshot_store *ss, const char *file, char **name)
+{
+  polis_error *err = NULL;
+  int fd = snapshot_prepare (ss, HELLO, name, &err);
+  assert_true (fd >= 0);
+  int f = openat (fd, file, O_WRONLY | O_CREAT, 0644);
+  assert_true (f >= 0);
+  close (f);
+  return fd;
+}
+
+/* A snapshot directory already in place is kept when recorded, replaced
+   (atomically) when nothing vouches for it. */
+static void
+test_snapshot_commit (void **state)
+{
+  (void) state;
+  polis_error *err = NULL;
+  snapshot_store *ss = snapshot_store_open (root, &err);
+  assert_non_null (ss);
+  char *n = NULL;
+  char p[256];
+  struct stat st;
+  close (snap_with (ss, "a", &n));
+  assert_int_equal (snapshot_commit (ss, n, HELLO, false, &err), 1);
+  free (n);
+  close (snap_with (ss, "b", &n));
+  assert_int_equal (snapshot_commit (ss, n, HELLO, false, &err), 0);
+  free (n);
+  snprintf (p, sizeof p, "%s/snapshots/%s/a", root, HELLO + 7);
+  assert_int_equal (stat (p, &st), 0);
+  close (snap_with (ss, "b", &n));
+  assert_int_equal (snapshot_commit (ss, n, HELLO, true, &err), 1);
+  free (n);
+  assert_int_equal (stat (p, &st), -1);
+  snprintf (p, sizeof p, "%s/snapshots/%s/b", root, HELLO + 7);
+  assert_int_equal (stat (p, &st), 0);
+  snprintf (p, sizeof p, "%s/snapshots", root);
+  DIR *d = opendir (p);
+  struct dirent *de;
+  int entries = 0;
+  while ((de = readdir (d)))
+    entries += de->d_name[0] != '.' || strncmp (de->d_name, ".tmp-", 5) == 0;
+  closedir (d);
+  assert_int_equal (entries, 1);
+  snapshot_store_free (ss);
+}
+
 int
 main (void)
 {
@@ -203,6 +253,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_writer_resume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_writer_lock, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stage, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_snapshot_commit, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
