@@ -8,7 +8,9 @@
  * fsync counts. */
 #include "content_store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +211,31 @@ content_store_stage_blob (content_store *cs, const void *buf, size_t len,
       return NULL;
     }
   return w;
+}
+
+void
+content_store_gc_temporaries (content_store *cs)
+{
+  int dfd = dup (cs->ingest_fd);
+  if (dfd < 0)
+    return;
+  DIR *d = fdopendir (dfd);
+  if (d == NULL)
+    {
+      close (dfd);
+      return;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      /* tmp-<pid>-<n>-<random>.partial */
+      if (strncmp (de->d_name, "tmp-", 4) != 0)
+        continue;
+      int pid = atoi (de->d_name + 4);
+      if (pid > 0 && pid != getpid () && kill (pid, 0) < 0 && errno == ESRCH)
+        unlinkat (cs->ingest_fd, de->d_name, 0);
+    }
+  closedir (d);
 }
 
 int

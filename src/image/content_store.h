@@ -52,6 +52,9 @@ int content_store_put_blob (content_store *cs, const void *buf, size_t len,
 content_writer *content_store_stage_blob (content_store *cs, const void *buf,
                                           size_t len, const char *expected,
                                           polis_error **err);
+/* Remove the digest-less temporaries (staged blobs, loads) of processes
+   that no longer exist.  Partials of known digests stay: they resume. */
+void content_store_gc_temporaries (content_store *cs);
 /* Remove a blob and any partial download of it; missing is fine. */
 int content_store_delete_blob (content_store *cs, const char *digest,
                                polis_error **err);

@@ -620,6 +620,7 @@ pull_image (image_store *s, const char *ref_s, const pull_opts *o, char **id_out
   cleanup_free char *dn = NULL, *before = NULL, *dline = NULL, *sline = NULL;
 
   snapshot_gc_temporaries (s->snaps);
+  content_store_gc_temporaries (s->cs);
   cleanup_free char *pulling = xasprintf ("Pulling from %s", ref->path);
   progress_status (o->progress, ref->tag ? ref->tag : ref->digest, pulling);
   m = fetch_manifest (&c, ref->digest ? ref->digest : ref->tag, &want, top, img,

@@ -303,3 +303,101 @@ def test_snapshots_after_a_crash(pi, test_image, tmp_path):
     pi.run("ls", check=True)
     assert db.execute("SELECT COUNT(*) FROM layers WHERE unsynced_boot IS NOT NULL").fetchone()[0] == 0
     db.close()
+
+
+def manifest_layers(layout, md):
+    with open(os.path.join(layout, "blobs", "sha256", md["digest"][7:])) as f:
+        return [l["digest"] for l in json.load(f)["layers"]]
+
+
+def sha256_file(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def test_token_expiry(pi, registry, workdir, proxy_factory):
+    """Bearer tokens that expire quickly: each 401 gets one new token and
+    one retry, on pulls and pushes; a layer refused while others are in
+    flight does not lose the others' completion."""
+    layout = os.path.join(workdir, "oci-tokens")
+    md, cfg = imagelib.make_image(
+        layout, [imagelib.Layer().file("f%d" % i, os.urandom(12 << 10)).bytes() for i in range(3)])
+    imagelib.skopeo_push(layout, registry.host + "/test/tokens:1")
+    layers = manifest_layers(layout, md)
+    proxy = proxy_factory(registry.host, bearer=True, token_ttl=0.05)
+    proxy.rate = 40 << 10         # each layer takes ~0.3 s...
+    proxy.token_delay = 0.6       # ...and ends while a new token is on its way
+    proxy.faults[layers[1]] = "401-once"
+    ref = proxy.host + "/test/tokens:1"
+    r = pi.run("pull", ref, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert pi.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+    assert len(proxy.token_scopes) >= 2
+    # A push with tokens that expire between its requests.
+    proxy.rate = None
+    proxy.token_delay = 0.0
+    proxy.expired = 0
+    pi.run("tag", ref, proxy.host + "/test/tokens-pushed:1", check=True)
+    r = pi.run("push", proxy.host + "/test/tokens-pushed:1", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert proxy.expired > 0
+    other = PolisImage(pi.root + "-2")
+    other.run("pull", registry.host + "/test/tokens-pushed:1", check=True)
+
+
+def test_kill_mid_layer_then_resume(pi, registry, workdir, proxy_factory):
+    """kill -9 in the middle of a layer: nothing that looks complete is
+    left, and the next pull resumes the layer with a Range request and
+    downloads nothing that was complete."""
+    import signal
+    import time
+    from conftest import polis_image_path
+    layout = os.path.join(workdir, "oci-kill")
+    big = imagelib.Layer().file("big", os.urandom(3 << 20)).bytes()
+    small = [imagelib.Layer().file("s%d" % i, "small %d\n" % i).bytes() for i in range(2)]
+    md, cfg = imagelib.make_image(layout, [small[0], big, small[1]])
+    imagelib.skopeo_push(layout, registry.host + "/test/kill:1")
+    layers = manifest_layers(layout, md)
+    big_size = os.path.getsize(os.path.join(layout, "blobs", "sha256", layers[1][7:]))
+    proxy = proxy_factory(registry.host)
+    proxy.rate = 1 << 20          # the big layer takes 3 s
+    ref = proxy.host + "/test/kill:1"
+    p = subprocess.Popen([polis_image_path(), "--root", pi.root, "--progress", "none",
+                          "pull", ref], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = os.path.join(pi.root, "content", "ingest", layers[1][7:] + ".partial")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.path.exists(partial) and os.path.getsize(partial) >= 256 << 10:
+            break
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    at_kill = os.path.getsize(partial)
+    assert 0 < at_kill < big_size
+    # Nothing looks complete that is not: every blob in blobs/ is whole
+    # and verified, the big one is not there, no snapshot is in place.
+    blobs = blob_files(pi.root)
+    assert layers[1][7:] not in blobs
+    for b in blobs:
+        assert sha256_file(os.path.join(pi.root, "content", "blobs", "sha256", b)) == b
+    snapdir = os.path.join(pi.root, "snapshots")
+    assert [e for e in os.listdir(snapdir) if not e.startswith(".")] == []
+    assert pi.run("ls", "-q").stdout.strip() == ""
+    done = {d for d in (layers[0], layers[2])
+            if d[7:] in blobs or os.path.exists(os.path.join(
+                pi.root, "content", "ingest", d[7:] + ".partial"))}
+    assert done == {layers[0], layers[2]}
+    proxy.rate = None
+    proxy.requests.clear()
+    pi.run("pull", ref, check=True)
+    gets = [(path, rg) for m, path, rg in proxy.requests if m == "GET" and "/blobs/" in path]
+    assert [rg for path, rg in gets if path.endswith(layers[1])] == ["bytes=%d-" % at_kill], gets
+    for d in done:
+        assert not any(path.endswith(d) for path, _ in gets), "re-downloaded " + d
+    assert pi.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+    assert [e for e in os.listdir(snapdir) if e.startswith(".tmp-")] == []
+    assert os.listdir(os.path.join(pi.root, "content", "ingest")) == []
