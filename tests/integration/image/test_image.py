@@ -40,6 +40,9 @@ def test_pull_inspect_mount(pi, test_image, tmp_path):
         assert (st.st_uid, st.st_gid) == (1000, 1000)
         assert os.stat(mnt / "suid").st_mode & 0o4000
         assert os.getxattr(mnt / "xattr", "user.polis") == b"yes"
+        # Directory mtimes are the layer's, though files went in after.
+        assert os.stat(mnt / "data").st_mtime == 1700000000
+        assert os.stat(mnt / "opq").st_mtime == 1700000000
         out = subprocess.run(["chroot", str(mnt), "/bin/sh", "-c", "echo hi > /tmp/x; cat /tmp/x"],
                              capture_output=True, text=True)
         assert out.stdout == "hi\n"
