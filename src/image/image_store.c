@@ -320,14 +320,15 @@ image_store_remove (image_store *s, const char *ref, bool force,
 }
 
 int
-image_store_prune (image_store *s, char ***report, polis_error **err)
+image_store_prune (image_store *s, bool all, char ***report,
+                   polis_error **err)
 {
   cleanup_image_record_list image_record **list = image_db_list (s->db, err);
   if (list == NULL)
     return -1;
   for (image_record **p = list; *p; p++)
     {
-      if (count_tags ((*p)->names) > 0)
+      if (!all && count_tags ((*p)->names) > 0)
         continue;
       cleanup_free char *holder = image_db_holder (s->db, (*p)->id);
       if (holder)

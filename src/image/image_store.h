@@ -75,8 +75,10 @@ int image_store_tag (image_store *s, const char *source, const char *target,
 int image_store_remove (image_store *s, const char *ref, bool force,
                         char ***report, polis_error **err);
 
-/* Remove dangling images (no tag) that nobody holds. */
-int image_store_prune (image_store *s, char ***report, polis_error **err);
+/* Remove dangling images (no tag) that nobody holds; with ALL, every
+   image that nobody holds (docker image prune -a). */
+int image_store_prune (image_store *s, bool all, char ***report,
+                       polis_error **err);
 
 /* Remove snapshots and blobs no image refers to any more. */
 int image_store_gc (image_store *s, polis_error **err);

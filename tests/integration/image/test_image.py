@@ -71,6 +71,17 @@ def test_ls_tag_rm_history(pi, test_image):
     assert r.returncode == 1 and "No such image: nosuch:image" in r.stderr
     r = pi.run("pull", "Busybox")
     assert "invalid reference format: repository name (library/Busybox) must be lowercase" in r.stderr
+    # --digests: the digest the repository knows the image by.
+    lines = pi.run("ls", "--digests", check=True).stdout.splitlines()
+    assert lines[0].split() == ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    row = [l.split() for l in lines if "test/busybox" in l][0]
+    assert row[1] == "latest" and row[2] == test_image["manifest"]["digest"]
+    # prune keeps tagged images; prune -a does not.
+    assert pi.run("prune", check=True).stdout.strip() == ""
+    out = pi.run("prune", "-a", check=True).stdout
+    assert "Untagged: " + test_image["ref"] in out and "Deleted: sha256:" in out
+    assert pi.run("ls", "-q", check=True).stdout.strip() == ""
+    assert blob_files(pi.root) == set()
 
 
 def test_platform_index(pi, registry, workdir):
