@@ -548,7 +548,21 @@ typedef struct
   int body_fd;
   uint64_t body_size;
   size_t max;
+  registry_progress_fn progress;
+  void *progress_ud;
 } req_spec;
+
+static int
+xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
+             curl_off_t ultotal, curl_off_t ulnow)
+{
+  const req_spec *s = ud;
+  (void) dltotal;
+  (void) dlnow;
+  if (ultotal > 0)
+    s->progress (s->progress_ud, (uint64_t) ulnow, (uint64_t) ultotal);
+  return 0;
+}
 
 /* One request with the registry's auth; a 401 gets one new token and one
    retry.  *Q holds the response; the caller clears it. */
@@ -586,6 +600,12 @@ do_request (registry *r, const req_spec *s, http_req *q, polis_error **err)
                                                           : s->body_len));
           curl_easy_setopt (q->easy, CURLOPT_CUSTOMREQUEST, s->method);
           q->headers = curl_slist_append (q->headers, "Expect:");
+          if (s->progress)
+            {
+              curl_easy_setopt (q->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+              curl_easy_setopt (q->easy, CURLOPT_XFERINFODATA, s);
+              curl_easy_setopt (q->easy, CURLOPT_NOPROGRESS, 0L);
+            }
         }
       else if (strcmp (s->method, "POST") == 0)
         {
@@ -731,7 +751,9 @@ absolute_location (registry *r, const char *loc)
 
 int
 registry_upload_blob (registry *r, const char *digest, int fd, uint64_t size,
-                      const char *from, bool *mounted, polis_error **err)
+                      const char *from, bool *mounted,
+                      registry_progress_fn progress, void *progress_ud,
+                      polis_error **err)
 {
   cleanup_free char *url = NULL;
   *mounted = false;
@@ -770,7 +792,8 @@ registry_upload_blob (registry *r, const char *digest, int fd, uint64_t size,
       = xasprintf ("%s%sdigest=%s", loc, strchr (loc, '?') ? "&" : "?", digest);
   req_spec ps = { .method = "PUT", .url = put,
                   .content_type = "application/octet-stream", .body_fd = fd,
-                  .body_size = size, .max = REGISTRY_ERROR_BODY_MAX };
+                  .body_size = size, .max = REGISTRY_ERROR_BODY_MAX,
+                  .progress = progress, .progress_ud = progress_ud };
   /* An fd body with size 0 still needs the upload path. */
   ret = do_request (r, &ps, &q, err);
   if (ret == 0 && q.status != 201)

@@ -121,7 +121,11 @@ def test_save_load_push_roundtrip(pi, test_image, registry, tmp_path):
     assert "Loaded image: " + test_image["ref"] in r.stdout
     new = registry.host + "/test/roundtrip:1"
     other.run("tag", test_image["ref"], new, check=True)
-    other.run("push", new, check=True)
+    r = other.run("push", "--progress", "json", new, check=True)
+    pushing = [json.loads(l) for l in r.stdout.splitlines() if '"Pushing"' in l]
+    done = [m for m in pushing if m["progressDetail"].get("current")
+            and m["progressDetail"]["current"] == m["progressDetail"].get("total")]
+    assert done, r.stdout
     third = PolisImage(str(tmp_path / "root3"))
     third.run("pull", new, check=True)
     after = third.inspect(new)
