@@ -190,20 +190,23 @@ content_store_stage_blob (content_store *cs, const void *buf, size_t len,
                  "digest mismatch: expected %s, got %s", expected, d);
       return NULL;
     }
+  if (content_store_has (cs, d, NULL))
+    {
+      content_writer *w = xzalloc (sizeof *w);
+      w->cs = cs;
+      w->fd = -1;
+      w->digest = digest_new ();
+      w->expected = xstrdup (d);
+      w->partial = xstrdup ("");
+      w->done = true;
+      return w;
+    }
   /* A private temporary, not <hex>.partial: nothing to resume or to wait
      for, and two pulls renaming the same bytes into place is harmless. */
   content_writer *w = content_store_writer (cs, NULL, (int64_t) len, 0, err);
   if (w == NULL)
     return NULL;
   w->expected = xstrdup (d);
-  if (content_store_has (cs, d, NULL))
-    {
-      content_writer_discard (w);
-      close (w->fd);
-      w->fd = -1;
-      w->done = true;
-      return w;
-    }
   if (content_writer_write (w, buf, len, err) < 0
       || content_writer_verify (w, NULL, err) < 0)
     {
