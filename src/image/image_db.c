@@ -534,8 +534,11 @@ image_db_oldest_unsynced (image_db *db, const char *boot)
 {
   cleanup_stmt sqlite3_stmt *s = prepare (
       db, "SELECT MIN(created) FROM layers WHERE unsynced_boot = ?", NULL);
-  if (s == NULL || (bind_text (s, 1, boot), sqlite3_step (s)) != SQLITE_ROW
-      || sqlite3_column_type (s, 0) == SQLITE_NULL)
+  if (s == NULL)
+    return -1;
+  bind_text (s, 1, boot);
+  int r = sqlite3_step (s);
+  if (r != SQLITE_ROW || sqlite3_column_type (s, 0) == SQLITE_NULL)
     return -1;
   return sqlite3_column_int64 (s, 0);
 }
