@@ -4,7 +4,7 @@ registry: Debian's docker-registry on 127.0.0.1 with a free port, its own
 storage, started and stopped by PID.  basic_registry: the same behind
 htpasswd basic auth.  proxy: a small HTTP proxy in front of a registry that
 can demand bearer tokens (with its own token endpoint, whose tokens may
-expire quickly), inject faults (corrupt a blob, hang up mid-blob, refuse a
+expire after a few requests), inject faults (corrupt a blob, hang up mid-blob, refuse a
 blob once with 401, serve an oversized manifest) and throttle blobs.
 Every test gets its own --root.
 """
@@ -90,12 +90,14 @@ class Registry:
 class Proxy:
     """HTTP proxy to UPSTREAM (host:port) with auth and fault modes."""
 
-    def __init__(self, upstream, bearer=False, token_ttl=None):
+    def __init__(self, upstream, bearer=False, token_uses=None):
         self.upstream = upstream
         self.bearer = bearer
-        self.token_ttl = token_ttl  # seconds a token is good for (None: ever)
+        # Requests a token is good for (None: any number): expiry that
+        # does not depend on how fast the client is.
+        self.token_uses = token_uses
         self.token_delay = 0.0      # the token endpoint's answer takes this long
-        self.tokens = {}            # token -> time issued
+        self.tokens = {}            # token -> requests it has left (None: any)
         self.expired = 0            # requests refused for an expired token
         self.faults = {}     # digest -> "corrupt" | "hangup" | "hangup-once" | "401-once"
         self.rate = None     # bytes per second for blob bodies (None: at once)
@@ -114,12 +116,14 @@ class Proxy:
                 if not proxy.bearer or self.path == "/token" or self.path.startswith("/token?"):
                     return True
                 tok = (self.headers.get("Authorization") or "")[len("Bearer "):]
-                issued = proxy.tokens.get(tok)
-                if issued is None:
+                if tok not in proxy.tokens:
                     return False
-                if proxy.token_ttl is not None and time.monotonic() - issued > proxy.token_ttl:
-                    proxy.expired += 1
-                    return False
+                left = proxy.tokens[tok]
+                if left is not None:
+                    if left <= 0:
+                        proxy.expired += 1
+                        return False
+                    proxy.tokens[tok] = left - 1
                 return True
 
             def do_GET(self):
@@ -148,9 +152,8 @@ class Proxy:
                     proxy.token_scopes.append(q)
                     time.sleep(proxy.token_delay)
                     tok = "tok-" + os.urandom(8).hex()
-                    proxy.tokens[tok] = time.monotonic()
-                    ttl = proxy.token_ttl if proxy.token_ttl is not None else 300
-                    body = json.dumps({"token": tok, "expires_in": max(1, int(ttl))}).encode()
+                    proxy.tokens[tok] = proxy.token_uses
+                    body = json.dumps({"token": tok, "expires_in": 300}).encode()
                     return self._reply(200, body, {"Content-Type": "application/json"})
                 digest = self.path.rsplit("/", 1)[-1]
                 if "/blobs/sha256:" in self.path and proxy.faults.get(digest) == "401-once":
@@ -312,8 +315,8 @@ def pi(tmp_path):
 def proxy_factory():
     made = []
 
-    def make(upstream, bearer=False, token_ttl=None):
-        p = Proxy(upstream, bearer, token_ttl)
+    def make(upstream, bearer=False, token_uses=None):
+        p = Proxy(upstream, bearer, token_uses)
         made.append(p)
         return p
     yield make

@@ -338,20 +338,21 @@ def sha256_file(path):
 
 
 def test_token_expiry(pi, registry, workdir, proxy_factory):
-    """Bearer tokens that expire quickly: each 401 gets one new token and
-    one retry, on pulls and pushes; a layer refused while others are in
-    flight does not lose the others' completion."""
+    """Bearer tokens that expire after two requests: each 401 gets one new
+    token and one retry, on pulls and pushes; a layer refused while others
+    are in flight does not lose the others' completion."""
     layout = os.path.join(workdir, "oci-tokens")
     md, cfg = imagelib.make_image(
         layout, [imagelib.Layer().file("f%d" % i, os.urandom(12 << 10)).bytes() for i in range(3)])
     imagelib.skopeo_push(layout, registry.host + "/test/tokens:1")
     layers = manifest_layers(layout, md)
-    # Tokens good for 50 ms: manifests, config and blobs meet expired ones.
-    proxy = proxy_factory(registry.host, bearer=True, token_ttl=0.05)
+    # Manifests, config and blobs all meet expired tokens.
+    proxy = proxy_factory(registry.host, bearer=True, token_uses=2)
     ref = proxy.host + "/test/tokens:1"
     r = pi.run("pull", ref, timeout=30)
     assert r.returncode == 0, r.stderr
     assert pi.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+    assert proxy.expired > 0
     # A push whose tokens expire between its requests.
     pi.run("tag", ref, proxy.host + "/test/tokens-pushed:1", check=True)
     proxy.expired = 0
@@ -362,7 +363,7 @@ def test_token_expiry(pi, registry, workdir, proxy_factory):
     other.run("pull", registry.host + "/test/tokens-pushed:1", check=True)
     # One layer refused while the others come slowly and end while the new
     # token is on its way.
-    proxy.token_ttl = None
+    proxy.token_uses = None
     proxy.rate = 40 << 10
     proxy.token_delay = 0.5
     proxy.faults[layers[1]] = "401-once"
