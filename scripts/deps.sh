@@ -3,6 +3,7 @@
 # The one list of packages: run.sh, test.sh and .ci/run all call this.
 set -eu
 
+# time: GNU time, which bench/image_pull.py uses for each command's peak RSS.
 # qemu-system-x86, kmod, cpio: the cgroup v2 guest that
 # tests/integration/run-v2.sh boots (../shared/tools/cgroup2-vm.sh, which
 # fetches Debian's kernel itself with apt-get download).
@@ -15,6 +16,7 @@ PACKAGES="
   qemu-system-x86 kmod cpio
   libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev zstd
   docker-registry python3-bcrypt
+  time
 "
 
 missing=""

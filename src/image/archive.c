@@ -265,7 +265,7 @@ load_entry (image_store *s, struct archive *a, struct archive_entry *e,
       return 0;
     }
   cleanup_content_writer content_writer *w
-      = content_store_writer (s->cs, NULL, -1, false, err);
+      = content_store_writer (s->cs, NULL, -1, 0, err);
   if (w == NULL)
     return -1;
   enum { BUF = 1 << 18 };

@@ -1,7 +1,16 @@
-/* content_store.c - blobs by digest, verified, fsynced, renamed into place. */
+/* content_store.c - blobs by digest, verified, fsynced, renamed into place.
+ *
+ * Write-back is started every CONTENT_WRITEBACK_CHUNK bytes with
+ * sync_file_range(SYNC_FILE_RANGE_WRITE), which only queues the pages for
+ * the disk: a download of N MB then costs the disk's time while the bytes
+ * arrive, and the fsync before the rename waits for little more than the
+ * journal commit.  It changes nothing about what is durable when: only the
+ * fsync counts. */
 #include "content_store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +39,14 @@ struct content_writer
   int fd;
   uint64_t offset;
   digest_ctx *digest;
+  uint64_t kicked; /* write-back started up to here */
+  bool resumable;  /* keep the partial file when freed */
+  bool verified;
+  char verified_digest[DIGEST_STRING_LEN + 1];
   bool done;
 };
+
+#define CONTENT_WRITEBACK_CHUNK (2u << 20)
 
 static int
 open_dir (const char *path, polis_error **err)
@@ -163,6 +178,69 @@ content_store_put_blob (content_store *cs, const void *buf, size_t len,
   return 0;
 }
 
+content_writer *
+content_store_stage_blob (content_store *cs, const void *buf, size_t len,
+                          const char *expected, polis_error **err)
+{
+  char d[DIGEST_STRING_LEN + 1];
+  digest_buffer (buf, len, d);
+  if (expected && strcmp (expected, d) != 0)
+    {
+      error_set (err, ERROR_INVALID, EBADMSG,
+                 "digest mismatch: expected %s, got %s", expected, d);
+      return NULL;
+    }
+  if (content_store_has (cs, d, NULL))
+    {
+      content_writer *w = xzalloc (sizeof *w);
+      w->cs = cs;
+      w->fd = -1;
+      w->digest = digest_new ();
+      w->expected = xstrdup (d);
+      w->partial = xstrdup ("");
+      w->done = true;
+      return w;
+    }
+  /* A private temporary, not <hex>.partial: nothing to resume or to wait
+     for, and two pulls renaming the same bytes into place is harmless. */
+  content_writer *w = content_store_writer (cs, NULL, (int64_t) len, 0, err);
+  if (w == NULL)
+    return NULL;
+  w->expected = xstrdup (d);
+  if (content_writer_write (w, buf, len, err) < 0
+      || content_writer_verify (w, NULL, err) < 0)
+    {
+      content_writer_free (w);
+      return NULL;
+    }
+  return w;
+}
+
+void
+content_store_gc_temporaries (content_store *cs)
+{
+  int dfd = dup (cs->ingest_fd);
+  if (dfd < 0)
+    return;
+  DIR *d = fdopendir (dfd);
+  if (d == NULL)
+    {
+      close (dfd);
+      return;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      /* tmp-<pid>-<n>-<random>.partial */
+      if (strncmp (de->d_name, "tmp-", 4) != 0)
+        continue;
+      int pid = atoi (de->d_name + 4);
+      if (pid > 0 && pid != getpid () && kill (pid, 0) < 0 && errno == ESRCH)
+        unlinkat (cs->ingest_fd, de->d_name, 0);
+    }
+  closedir (d);
+}
+
 int
 content_store_delete_blob (content_store *cs, const char *digest,
                            polis_error **err)
@@ -204,14 +282,16 @@ writer_rehash (content_writer *w, polis_error **err)
 
 content_writer *
 content_store_writer (content_store *cs, const char *expected,
-                      int64_t expected_size, bool resume, polis_error **err)
+                      int64_t expected_size, unsigned flags, polis_error **err)
 {
+  bool resume = flags & CONTENT_WRITER_RESUME;
   if (expected && digest_validate (expected, err) < 0)
     return NULL;
   content_writer *w = xzalloc (sizeof *w);
   w->cs = cs;
   w->fd = -1;
   w->expected_size = expected_size;
+  w->resumable = resume && expected;
   w->digest = digest_new ();
   if (expected)
     {
@@ -234,9 +314,15 @@ content_store_writer (content_store *cs, const char *expected,
       return NULL;
     }
   /* Two pulls of one blob: the second waits, then finds it complete. */
-  if (flock (w->fd, LOCK_EX) < 0)
+  int lock = LOCK_EX | (flags & CONTENT_WRITER_NOWAIT ? LOCK_NB : 0);
+  if (flock (w->fd, lock) < 0)
     {
-      error_sys (err, "lock `%s`", w->partial);
+      if (errno == EWOULDBLOCK)
+        error_set (err, ERROR_CONFLICT, EAGAIN, "`%s` is being written",
+                   w->partial);
+      else
+        error_sys (err, "lock `%s`", w->partial);
+      w->resumable = true; /* not ours to delete */
       content_writer_free (w);
       return NULL;
     }
@@ -277,6 +363,9 @@ int
 content_writer_write (content_writer *w, const void *buf, size_t len,
                       polis_error **err)
 {
+  if (w->verified || w->done)
+    return error_set (err, ERROR_INTERNAL, EINVAL, "blob %s: write after verify",
+                      w->partial);
   if (w->expected_size >= 0 && w->offset + len > (uint64_t) w->expected_size)
     return error_set (err, ERROR_INVALID, EBADMSG,
                       "blob %s: more data than the %lld bytes announced",
@@ -295,6 +384,13 @@ content_writer_write (content_writer *w, const void *buf, size_t len,
     }
   digest_update (w->digest, buf, len);
   w->offset += len;
+  if (w->offset - w->kicked >= CONTENT_WRITEBACK_CHUNK)
+    {
+      /* Advisory: an error here shows again at fsync. */
+      sync_file_range (w->fd, (off_t) w->kicked, (off_t) (w->offset - w->kicked),
+                       SYNC_FILE_RANGE_WRITE);
+      w->kicked = w->offset;
+    }
   return 0;
 }
 
@@ -304,7 +400,7 @@ content_writer_restart (content_writer *w, polis_error **err)
   if (ftruncate (w->fd, 0) < 0)
     return error_sys (err, "truncate `%s`", w->partial);
   digest_reset (w->digest);
-  w->offset = 0;
+  w->offset = w->kicked = 0;
   return 0;
 }
 
@@ -321,14 +417,15 @@ content_writer_reader_fd (content_writer *w, polis_error **err)
 }
 
 int
-content_writer_commit (content_writer *w, char out[DIGEST_STRING_LEN + 1],
+content_writer_verify (content_writer *w, char out[DIGEST_STRING_LEN + 1],
                        polis_error **err)
 {
   char d[DIGEST_STRING_LEN + 1];
-  if (w->done)
+  if (w->done || w->verified)
     {
       if (out)
-        memcpy (out, w->expected, DIGEST_STRING_LEN + 1);
+        memcpy (out, w->done ? w->expected : w->verified_digest,
+                DIGEST_STRING_LEN + 1);
       return 0;
     }
   digest_final (w->digest, d);
@@ -348,6 +445,22 @@ content_writer_commit (content_writer *w, char out[DIGEST_STRING_LEN + 1],
                         "digest mismatch: expected %s, got %s", w->expected,
                         d);
     }
+  memcpy (w->verified_digest, d, sizeof d);
+  w->verified = true;
+  if (out)
+    memcpy (out, d, sizeof d);
+  return 0;
+}
+
+int
+content_writer_commit (content_writer *w, char out[DIGEST_STRING_LEN + 1],
+                       polis_error **err)
+{
+  if (w->done)
+    return content_writer_verify (w, out, err);
+  if (content_writer_verify (w, NULL, err) < 0)
+    return -1;
+  const char *d = w->verified_digest;
   if (fsync (w->fd) < 0)
     return error_sys (err, "fsync `%s`", w->partial);
   if (renameat (w->cs->ingest_fd, w->partial, w->cs->blobs_fd, digest_hex (d))
@@ -357,15 +470,19 @@ content_writer_commit (content_writer *w, char out[DIGEST_STRING_LEN + 1],
   w->done = true;
   if (w->expected == NULL)
     w->expected = xstrdup (d);
+  /* Visible now: release the lock, so that a pull waiting for this blob
+     goes on while we are still busy with the rest of ours. */
+  close (w->fd);
+  w->fd = -1;
   if (out)
-    memcpy (out, d, sizeof d);
+    memcpy (out, d, DIGEST_STRING_LEN + 1);
   return 0;
 }
 
 void
 content_writer_discard (content_writer *w)
 {
-  if (!w->done)
+  if (!w->done && w->fd >= 0)
     unlinkat (w->cs->ingest_fd, w->partial, 0);
 }
 
@@ -374,8 +491,9 @@ content_writer_free (content_writer *w)
 {
   if (w == NULL)
     return;
-  /* Digest-less temporaries cannot be resumed: do not keep them. */
-  if (w->expected == NULL && !w->done && w->fd >= 0)
+  /* Digest-less temporaries cannot be resumed, and a blob written from
+     memory is written again whole: do not keep them. */
+  if (!w->resumable && !w->done && w->fd >= 0)
     unlinkat (w->cs->ingest_fd, w->partial, 0);
   if (w->fd >= 0)
     close (w->fd);

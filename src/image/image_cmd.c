@@ -41,7 +41,8 @@
 typedef struct
 {
   const char *root;
-  bool debug, help, version, quiet, force, all, legacy_mount, no_trunc;
+  bool debug, help, version, quiet, force, all, legacy_mount, no_trunc,
+      digests;
   const char *platform, *parallel, *progress, *creds, *output, *input,
       *format, *name, *message, *stall;
   char **insecure, **mirrors, **changes;
@@ -154,9 +155,21 @@ age_string (long long created, char *buf, size_t len)
     snprintf (buf, len, "%lld years ago", d / 86400 / 365);
 }
 
+/* The digest reference of REPO (canonical) among the image's names, as
+   `docker images --digests` shows it, or "<none>". */
+static const char *
+repo_digest (const image_record *r, const char *repo)
+{
+  size_t n = strlen (repo);
+  for (char **p = r->names; p && *p; p++)
+    if (strncmp (*p, repo, n) == 0 && (*p)[n] == '@')
+      return *p + n + 1;
+  return "<none>";
+}
+
 static void
 print_row (image_cmd_flags *f, const image_record *r, const char *repo,
-           const char *tag)
+           const char *tag, const char *digest)
 {
   char created[64], size[32];
   long long t = image_inspect_parse_time (r->created);
@@ -178,8 +191,12 @@ print_row (image_cmd_flags *f, const image_record *r, const char *repo,
     }
   age_string (t, created, sizeof created);
   progress_human_size ((uint64_t) r->size, size, sizeof size);
-  printf ("%-40s %-16s %-14.12s %-18s %s\n", repo, tag, r->id + 7, created,
-          size);
+  if (f->digests)
+    printf ("%-40s %-16s %-71s %-14.12s %-18s %s\n", repo, tag, digest,
+            r->id + 7, created, size);
+  else
+    printf ("%-40s %-16s %-14.12s %-18s %s\n", repo, tag, r->id + 7,
+            created, size);
 }
 
 static int
@@ -198,7 +215,10 @@ cmd_ls (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
   cleanup_image_record_list image_record **list = image_db_list (s->db, err);
   if (list == NULL)
     return -1;
-  if (!f->quiet && !f->format)
+  if (!f->quiet && !f->format && f->digests)
+    printf ("%-40s %-16s %-71s %-14s %-18s %s\n", "REPOSITORY", "TAG",
+            "DIGEST", "IMAGE ID", "CREATED", "SIZE");
+  else if (!f->quiet && !f->format)
     printf ("%-40s %-16s %-14s %-18s %s\n", "REPOSITORY", "TAG", "IMAGE ID",
             "CREATED", "SIZE");
   for (image_record **p = list; *p; p++)
@@ -206,25 +226,36 @@ cmd_ls (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
       bool shown = false;
       for (char **n = (*p)->names; n && *n; n++)
         {
-          if (strchr (*n, '@'))
+          char *at = strchr (*n, '@');
+          cleanup_free char *full = xstrndup (*n, at ? (size_t) (at - *n)
+                                                     : (size_t) (strrchr (*n, ':') - *n));
+          if (filter && strcmp (full, filter) != 0)
             continue;
           cleanup_free char *fam = image_reference_familiarize (*n);
-          char *colon = strrchr (fam, ':');
-          *colon = '\0';
-          if (filter)
+          if (at)
             {
-              cleanup_free char *full = xstrdup (*n);
-              *strrchr (full, ':') = '\0';
-              if (strcmp (full, filter) != 0)
+              /* A repository known only by digest: shown with
+                 --digests, as docker does. */
+              bool tagged = false;
+              size_t len = strlen (full);
+              for (char **o = (*p)->names; o && *o; o++)
+                tagged |= strncmp (*o, full, len) == 0 && (*o)[len] == ':';
+              if (!f->digests || tagged || f->quiet)
                 continue;
+              *strchr (fam, '@') = '\0';
+              print_row (f, *p, fam, "<none>", at + 1);
+              shown = true;
+              continue;
             }
-          print_row (f, *p, fam, colon + 1);
+          *strrchr (fam, ':') = '\0';
+          print_row (f, *p, fam, strrchr (*n, ':') + 1,
+                     repo_digest (*p, full));
           shown = true;
           if (f->quiet)
             break;
         }
       if (!shown && !filter)
-        print_row (f, *p, "<none>", "<none>");
+        print_row (f, *p, "<none>", "<none>", "<none>");
     }
   return 0;
 }
@@ -256,11 +287,10 @@ cmd_rm (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
 static int
 cmd_prune (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
 {
-  (void) f;
   if (need_args ("prune", pos, 0, 0, err) < 0)
     return -1;
   cleanup_strv char **report = xzalloc (sizeof (char *));
-  if (image_store_prune (s, &report, err) < 0)
+  if (image_store_prune (s, f->all, &report, err) < 0)
     return -1;
   for (char **r = report; *r; r++)
     printf ("%s\n", *r);
@@ -470,7 +500,7 @@ usage (FILE *out)
            "Commands:\n"
            "  pull IMAGE          [--platform os/arch[/variant]] [--parallel N] [-q]\n"
            "  push IMAGE\n"
-           "  ls [REPOSITORY]     [-q] [--format json]\n"
+           "  ls [REPOSITORY]     [-q] [--digests] [--format json]\n"
            "  rm IMAGE...         [-f]\n"
            "  tag SOURCE TARGET\n"
            "  inspect IMAGE...\n"
@@ -480,7 +510,7 @@ usage (FILE *out)
            "  import FILE|- [REPOSITORY[:TAG]] [-m MESSAGE] [-c CHANGE]\n"
            "  mount IMAGE TARGET  [--name NAME]\n"
            "  umount NAME\n"
-           "  prune\n\n"
+           "  prune               [-a]\n\n"
            "Registry flags: --insecure-registry HOST, --registry-mirror URL,\n"
            "  --creds USER:PASSWORD (else ~/.docker/config.json)\n"
            "Progress: --progress auto|tty|plain|json|none\n");
@@ -501,6 +531,7 @@ image_cmd_main (int argc, char **argv)
     { "force", 'f', OPT_BOOL, &f.force, "force removal" },
     { "all", 'a', OPT_BOOL, &f.all, "all" },
     { "no-trunc", 0, OPT_BOOL, &f.no_trunc, "do not truncate" },
+    { "digests", 0, OPT_BOOL, &f.digests, "ls: show digests" },
     { "platform", 0, OPT_STRING, &f.platform, "os/arch[/variant]" },
     { "parallel", 0, OPT_STRING, &f.parallel, "parallel layer downloads" },
     { "progress", 0, OPT_STRING, &f.progress, "auto|tty|plain|json|none" },

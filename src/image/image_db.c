@@ -35,7 +35,9 @@ static const char image_db_schema[]
       "CREATE INDEX IF NOT EXISTS image_layers_by_digest ON image_layers(digest);"
       "CREATE TABLE IF NOT EXISTS layers ("
       " chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT,"
-      " size INTEGER NOT NULL, created INTEGER NOT NULL);"
+      " size INTEGER NOT NULL, created INTEGER NOT NULL, unsynced_boot TEXT);"
+      "CREATE TABLE IF NOT EXISTS image_meta ("
+      " key TEXT PRIMARY KEY, value TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS image_holds ("
       " image_id TEXT NOT NULL, holder TEXT NOT NULL,"
       " PRIMARY KEY (image_id, holder));"
@@ -100,6 +102,28 @@ exec_sql (image_db *db, const char *sql, polis_error **err)
   return 0;
 }
 
+static bool
+has_column (image_db *db, const char *table, const char *column)
+{
+  cleanup_free char *sql = xasprintf ("PRAGMA table_info(%s)", table);
+  cleanup_stmt sqlite3_stmt *s = prepare (db, sql, NULL);
+  while (s && sqlite3_step (s) == SQLITE_ROW)
+    if (strcmp ((const char *) sqlite3_column_text (s, 1), column) == 0)
+      return true;
+  return false;
+}
+
+/* Databases made by earlier versions. */
+static int
+migrate (image_db *db, polis_error **err)
+{
+  if (!has_column (db, "layers", "unsynced_boot")
+      && exec_sql (db, "ALTER TABLE layers ADD COLUMN unsynced_boot TEXT", err)
+             < 0)
+    return -1;
+  return 0;
+}
+
 image_db *
 image_db_open (const char *root, polis_error **err)
 {
@@ -124,7 +148,8 @@ image_db_open (const char *root, polis_error **err)
                 " PRAGMA foreign_keys=ON;",
                 err)
           < 0
-      || exec_sql (db, image_db_schema, err) < 0)
+      || exec_sql (db, image_db_schema, err) < 0
+      || migrate (db, err) < 0)
     {
       error_wrap (err, "open `%s`", path);
       image_db_close (db);
@@ -462,12 +487,13 @@ image_db_has_layer (image_db *db, const char *chain_id)
 
 int
 image_db_put_layer (image_db *db, const char *chain_id, const char *diff_id,
-                    const char *parent, int64_t size, polis_error **err)
+                    const char *parent, int64_t size,
+                    const char *unsynced_boot, polis_error **err)
 {
   cleanup_stmt sqlite3_stmt *s = prepare (
       db,
-      "INSERT OR REPLACE INTO layers (chain_id, diff_id, parent, size, created)"
-      " VALUES (?,?,?,?,?)",
+      "INSERT OR REPLACE INTO layers (chain_id, diff_id, parent, size, created,"
+      " unsynced_boot) VALUES (?,?,?,?,?,?)",
       err);
   if (s == NULL)
     return -1;
@@ -476,8 +502,88 @@ image_db_put_layer (image_db *db, const char *chain_id, const char *diff_id,
   bind_text (s, 3, parent);
   sqlite3_bind_int64 (s, 4, size);
   sqlite3_bind_int64 (s, 5, (int64_t) time (NULL));
+  bind_text (s, 6, unsynced_boot);
   if (sqlite3_step (s) != SQLITE_DONE)
     return db_error (db, err, "insert snapshot");
+  return 0;
+}
+
+char **
+image_db_layers_unsynced_elsewhere (image_db *db, const char *boot,
+                                    polis_error **err)
+{
+  cleanup_stmt sqlite3_stmt *s = prepare (
+      db,
+      "SELECT chain_id FROM layers WHERE unsynced_boot IS NOT NULL"
+      " AND unsynced_boot <> ?",
+      err);
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, boot);
+  char **out = xzalloc (sizeof (char *));
+  while (sqlite3_step (s) == SQLITE_ROW)
+    {
+      cleanup_free char *c = col_text (s, 0);
+      strv_append (&out, c);
+    }
+  return out;
+}
+
+int64_t
+image_db_oldest_unsynced (image_db *db, const char *boot)
+{
+  cleanup_stmt sqlite3_stmt *s = prepare (
+      db, "SELECT MIN(created) FROM layers WHERE unsynced_boot = ?", NULL);
+  if (s == NULL)
+    return -1;
+  bind_text (s, 1, boot);
+  int r = sqlite3_step (s);
+  if (r != SQLITE_ROW || sqlite3_column_type (s, 0) == SQLITE_NULL)
+    return -1;
+  return sqlite3_column_int64 (s, 0);
+}
+
+int
+image_db_mark_synced (image_db *db, const char *boot, int64_t before,
+                      polis_error **err)
+{
+  cleanup_stmt sqlite3_stmt *s = prepare (
+      db,
+      "UPDATE layers SET unsynced_boot = NULL WHERE unsynced_boot = ?"
+      " AND created < ?",
+      err);
+  if (s == NULL)
+    return -1;
+  bind_text (s, 1, boot);
+  sqlite3_bind_int64 (s, 2, before);
+  if (sqlite3_step (s) != SQLITE_DONE)
+    return db_error (db, err, "mark snapshots synced");
+  return 0;
+}
+
+char *
+image_db_get_meta (image_db *db, const char *key)
+{
+  cleanup_stmt sqlite3_stmt *s
+      = prepare (db, "SELECT value FROM image_meta WHERE key = ?", NULL);
+  if (s == NULL)
+    return NULL;
+  bind_text (s, 1, key);
+  return sqlite3_step (s) == SQLITE_ROW ? col_text (s, 0) : NULL;
+}
+
+int
+image_db_set_meta (image_db *db, const char *key, const char *value,
+                   polis_error **err)
+{
+  cleanup_stmt sqlite3_stmt *s = prepare (
+      db, "INSERT OR REPLACE INTO image_meta (key, value) VALUES (?,?)", err);
+  if (s == NULL)
+    return -1;
+  bind_text (s, 1, key);
+  bind_text (s, 2, value);
+  if (sqlite3_step (s) != SQLITE_DONE)
+    return db_error (db, err, "set store setting");
   return 0;
 }
 

@@ -4,7 +4,9 @@
  *   images        one row per image (ID = config digest, as Docker's)
  *   image_names   tags and digest references pointing at an image
  *   image_layers  the ordered layers of each image (blob, diff ID, chain ID)
- *   layers        unpacked snapshots on disk, keyed by chain ID
+ *   layers        unpacked snapshots on disk, keyed by chain ID, with the
+ *                 boot in which they were written when not known synced
+ *   image_meta    small settings of the store (the last boot seen)
  *   image_holds   who uses an image (containers); rm refuses while held
  *   image_blob_sources  where a blob came from, for cross-repository mounts
  * Layer reference counts are the number of image_layers rows naming a
@@ -86,9 +88,25 @@ int image_db_delete_image (image_db *db, const char *id, polis_error **err);
 
 /* Snapshots. */
 bool image_db_has_layer (image_db *db, const char *chain_id);
+/* UNSYNCED_BOOT: the boot ID when the snapshot's files were written and
+   not synced (they are trusted in that boot only), NULL when on disk. */
 int image_db_put_layer (image_db *db, const char *chain_id,
                         const char *diff_id, const char *parent,
-                        int64_t size, polis_error **err);
+                        int64_t size, const char *unsynced_boot,
+                        polis_error **err);
+/* Snapshots written without a sync in a boot other than BOOT: after a
+   crash their files may be torn (strv, caller frees). */
+char **image_db_layers_unsynced_elsewhere (image_db *db, const char *boot,
+                                           polis_error **err);
+/* The oldest creation time of BOOT's unsynced snapshots, -1 when none. */
+int64_t image_db_oldest_unsynced (image_db *db, const char *boot);
+/* BOOT's snapshots created before BEFORE (unix time) are on disk. */
+int image_db_mark_synced (image_db *db, const char *boot, int64_t before,
+                          polis_error **err);
+/* image_meta: the value of KEY (caller frees), NULL when absent. */
+char *image_db_get_meta (image_db *db, const char *key);
+int image_db_set_meta (image_db *db, const char *key, const char *value,
+                       polis_error **err);
 int image_db_delete_layer (image_db *db, const char *chain_id,
                            polis_error **err);
 /* Snapshots no image uses any more (strv, caller frees). */

@@ -200,7 +200,7 @@ image_import (image_store *s, int fd, const image_import_opts *o, char **id,
     }
   /* The layer is stored uncompressed: its digest is its diff ID. */
   cleanup_content_writer content_writer *w
-      = content_store_writer (s->cs, NULL, -1, false, err);
+      = content_store_writer (s->cs, NULL, -1, 0, err);
   if (w == NULL)
     return -1;
   cleanup_close int wfd = content_writer_reader_fd (w, err);

@@ -13,7 +13,8 @@
 #include "image_store.h"
 
 /* Mount image ID at TARGET with UPPER and WORK (existing empty dirs on the
-   same file system as each other). */
+   same file system as each other).  Missing snapshots are unpacked again
+   from their blobs first. */
 int image_mount_overlay (image_store *s, const char *id, const char *upper,
                          const char *work, const char *target,
                          polis_error **err);

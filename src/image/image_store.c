@@ -6,14 +6,82 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "manifest.h"
 #include "reference.h"
+
+static void
+read_boot_id (char out[40])
+{
+  size_t len = 0;
+  polis_error *e = NULL;
+  cleanup_free char *b = file_read_at (
+      AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &len, &e);
+  error_free (&e);
+  out[0] = '\0';
+  while (b && len > 0 && (b[len - 1] == '\n' || b[len - 1] == ' '))
+    b[--len] = '\0';
+  if (b && len > 0 && len < 40)
+    memcpy (out, b, len + 1);
+}
+
+/* The first open in a new boot: snapshots that were not known synced may
+   have lost data in the crash (if there was one): drop them. */
+static int
+recover_new_boot (image_store *s, polis_error **err)
+{
+  if (image_db_begin (s->db, err) < 0)
+    return -1;
+  /* Another process may have done it while we waited for the lock. */
+  cleanup_free char *last = image_db_get_meta (s->db, "boot_id");
+  int ret = 0;
+  if (last == NULL || strcmp (last, s->boot_id) != 0)
+    {
+      cleanup_strv char **stale
+          = image_db_layers_unsynced_elsewhere (s->db, s->boot_id, err);
+      ret = stale ? 0 : -1;
+      for (char **c = stale; ret == 0 && *c; c++)
+        {
+          log_debug ("snapshot %s was not known synced when its boot ended: "
+                     "dropped, it is unpacked again when needed",
+                     *c);
+          ret = snapshot_remove (s->snaps, *c, err);
+          if (ret == 0)
+            ret = image_db_delete_layer (s->db, *c, err);
+        }
+      if (ret == 0)
+        ret = image_db_set_meta (s->db, "boot_id", s->boot_id, err);
+    }
+  if (ret == 0)
+    return image_db_commit (s->db, err);
+  image_db_rollback (s->db);
+  return -1;
+}
+
+static int
+store_recover (image_store *s, polis_error **err)
+{
+  if (s->boot_id[0] == '\0')
+    return 0;
+  cleanup_free char *last = image_db_get_meta (s->db, "boot_id");
+  if (last == NULL || strcmp (last, s->boot_id) != 0)
+    return recover_new_boot (s, err);
+  int64_t oldest = image_db_oldest_unsynced (s->db, s->boot_id);
+  int64_t now = (int64_t) time (NULL);
+  if (oldest < 0 || now - oldest < IMAGE_STORE_SYNC_AFTER)
+    return 0;
+  /* Rows created before NOW were written before this syncfs starts. */
+  if (snapshot_sync (s->snaps, err) < 0)
+    return -1;
+  return image_db_mark_synced (s->db, s->boot_id, now, err);
+}
 
 image_store *
 image_store_open (const char *root, polis_error **err)
@@ -22,17 +90,45 @@ image_store_open (const char *root, polis_error **err)
     return NULL;
   image_store *s = xzalloc (sizeof *s);
   s->root = xstrdup (root);
+  read_boot_id (s->boot_id);
   s->cs = content_store_open (root, err);
   if (s->cs)
     s->db = image_db_open (root, err);
   if (s->db)
     s->snaps = snapshot_store_open (root, err);
-  if (s->snaps == NULL)
+  if (s->snaps == NULL || store_recover (s, err) < 0)
     {
       image_store_free (s);
       return NULL;
     }
   return s;
+}
+
+int
+image_store_before_commit (image_store *s, polis_error **err)
+{
+  return s->boot_id[0] ? 0 : snapshot_sync (s->snaps, err);
+}
+
+int
+image_store_after_commit (image_store *s, polis_error **err)
+{
+  return s->boot_id[0] ? 0 : snapshot_sync_dir (s->snaps, err);
+}
+
+int
+image_store_commit_layer (image_store *s, const char *tmp_name,
+                          const char *chain_id, const char *diff_id,
+                          const char *parent, int64_t size, polis_error **err)
+{
+  /* In the caller's (immediate) transaction: no other process records this
+     layer between our look and our rename. */
+  bool recorded = image_db_has_layer (s->db, chain_id);
+  int r = snapshot_commit (s->snaps, tmp_name, chain_id, !recorded, err);
+  if (r <= 0)
+    return r;
+  return image_db_put_layer (s->db, chain_id, diff_id, parent, size,
+                             s->boot_id[0] ? s->boot_id : NULL, err);
 }
 
 void
@@ -224,14 +320,15 @@ image_store_remove (image_store *s, const char *ref, bool force,
 }
 
 int
-image_store_prune (image_store *s, char ***report, polis_error **err)
+image_store_prune (image_store *s, bool all, char ***report,
+                   polis_error **err)
 {
   cleanup_image_record_list image_record **list = image_db_list (s->db, err);
   if (list == NULL)
     return -1;
   for (image_record **p = list; *p; p++)
     {
-      if (count_tags ((*p)->names) > 0)
+      if (!all && count_tags ((*p)->names) > 0)
         continue;
       cleanup_free char *holder = image_db_holder (s->db, (*p)->id);
       if (holder)

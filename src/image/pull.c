@@ -3,9 +3,16 @@
  * Threads: the curl loop runs in the calling thread; each layer being
  * unpacked has a thread of its own, because gunzip + tar extraction is
  * CPU-bound and the point of streaming is to overlap it with the network
- * and with the other layers (a loop cannot use the second core).  A thread
- * touches only its job's feed, snapshot fd and result fields, and says it
- * is done through a pipe the curl loop polls.
+ * and with the other layers (a loop cannot use the second core).  Downloads
+ * and unpacks have separate limits: a finished download frees its slot at
+ * once, so later layers arrive while earlier ones are still unpacked.
+ *
+ * The curl loop never waits for the disk: it writes and hashes, and checks
+ * digest and size when a transfer ends.  The layer's thread, once the
+ * layer is unpacked and its diff ID matches, fsyncs the blob and renames it
+ * into blobs/ (content_writer_commit).  A thread touches only its job's
+ * feed, writer (after the download), snapshot fd and result fields, and
+ * says it is done through a pipe the curl loop polls.
  */
 #include "pull.h"
 
@@ -35,24 +42,29 @@ typedef struct
   char parent[DIGEST_STRING_LEN + 1]; /* "" for the first layer */
   char short_id[13];
   bool exists;    /* snapshot already present: nothing to do */
-  bool started, finished, committed_blob;
+  bool waiting;   /* another process holds the blob's lock */
+  bool opened;    /* writer open, download started or not needed */
+  bool download_done; /* verified (or already present); w is the thread's */
+  bool finished;
   content_writer *w;
   registry_blob_get *get;
   int attempts;
-  bool download_done;
   unpack_feed feed;
   bool feed_init;
   pthread_t thread;
   bool thread_started;
+  int unpacked;    /* atomic: extraction over, the slot is free */
+  bool slot_freed;
   int thread_done; /* atomic */
   int src_fd, snap_fd;
   char *snap_name;
+  /* Written by the thread, read after the join. */
   polis_error *unpack_err;
+  bool committed_blob;
   char got_diff_id[DIGEST_STRING_LEN + 1];
   uint64_t unpacked_size;
   uint64_t extract_pos; /* atomic */
   int wake_fd;
-  progress *progress;
 } pull_job;
 
 typedef struct
@@ -62,9 +74,26 @@ typedef struct
   progress *progress;
   pull_job *jobs;
   size_t n_jobs;
-  int parallel;
+  int parallel;     /* downloads at once */
+  int unpack_limit; /* unpack threads at once */
   int wake[2];
+  /* Manifests and config, verified, committed with the image. */
+  content_writer *staged[3];
+  size_t n_staged;
 } pull_ctx;
+
+static int
+stage_blob (pull_ctx *c, const char *buf, size_t len, const char *digest,
+            polis_error **err)
+{
+  content_writer *w = content_store_stage_blob (c->s->cs, buf, len, digest, err);
+  if (w == NULL)
+    return -1;
+  if (c->n_staged == sizeof c->staged / sizeof c->staged[0])
+    abort ();
+  c->staged[c->n_staged++] = w;
+  return 0;
+}
 
 static size_t
 job_sink (void *ud, const char *buf, size_t len)
@@ -88,6 +117,8 @@ job_extract_progress (void *ud, uint64_t pos)
   __atomic_store_n (&j->extract_pos, pos, __ATOMIC_RELAXED);
 }
 
+/* Unpack, check the diff ID, then make the blob durable and visible: the
+   order that keeps a layer the config does not describe out of blobs/. */
 static void *
 unpack_thread (void *arg)
 {
@@ -96,7 +127,25 @@ unpack_thread (void *arg)
                     .dest_fd = j->snap_fd, .progress = job_extract_progress,
                     .progress_ud = j };
   polis_error *e = NULL;
-  if (unpack_layer (&o, j->got_diff_id, &j->unpacked_size, &e) < 0)
+  int ret = unpack_layer (&o, j->got_diff_id, &j->unpacked_size, &e);
+  if (ret == 0 && strcmp (j->got_diff_id, j->diff_id) != 0)
+    ret = error_set (&e, ERROR_INVALID, EBADMSG,
+                     "diff ID %s does not match the config's %s",
+                     j->got_diff_id, j->diff_id);
+  /* The CPU work is over: let the next layer start while we wait for the
+     disk. */
+  __atomic_store_n (&j->unpacked, 1, __ATOMIC_RELEASE);
+  ssize_t n = write (j->wake_fd, "x", 1);
+  (void) n;
+  /* Reading to the end means the feed finished well: the curl loop has
+     verified the blob and no longer touches the writer. */
+  if (ret == 0)
+    {
+      ret = content_writer_commit (j->w, NULL, &e);
+      if (ret == 0)
+        j->committed_blob = true;
+    }
+  if (ret < 0)
     j->unpack_err = e;
   __atomic_store_n (&j->thread_done, 1, __ATOMIC_RELEASE);
   ssize_t w = write (j->wake_fd, "x", 1);
@@ -104,27 +153,43 @@ unpack_thread (void *arg)
   return NULL;
 }
 
-static int
+static void
 job_start_get (pull_ctx *c, pull_job *j)
 {
   j->get = registry_blob_get_new (c->reg, j->digest,
                                   content_writer_offset (j->w), job_sink, j);
   curl_multi_add_handle (registry_multi (c->reg), registry_blob_get_easy (j->get));
-  return 0;
 }
 
+/* Open the job's blob and start its download.  1: started (or the blob is
+   already complete), 0: another process is writing this blob (try again
+   later), -1: error. */
 static int
-job_start (pull_ctx *c, pull_job *j, polis_error **err)
+job_open (pull_ctx *c, pull_job *j, polis_error **err)
 {
-  j->started = true;
-  j->w = content_store_writer (c->s->cs, j->digest, j->size, true, err);
+  polis_error *e = NULL;
+  j->w = content_store_writer (c->s->cs, j->digest, j->size,
+                               CONTENT_WRITER_RESUME | CONTENT_WRITER_NOWAIT,
+                               &e);
+  if (j->w == NULL && e->cls == ERROR_CONFLICT && e->code == EAGAIN)
+    {
+      /* Not a blocking wait: that process may wait for a blob of ours. */
+      error_free (&e);
+      if (!j->waiting)
+        progress_status (c->progress, j->short_id, "Waiting");
+      j->waiting = true;
+      return 0;
+    }
   if (j->w == NULL)
-    return -1;
+    {
+      *err = e;
+      return -1;
+    }
+  j->opened = true;
   bool complete = content_writer_done (j->w);
   if (!complete && content_writer_offset (j->w) == (uint64_t) j->size)
     {
       /* A partial that was complete when the last pull died. */
-      polis_error *e = NULL;
       if (content_writer_commit (j->w, NULL, &e) == 0)
         {
           complete = true;
@@ -132,17 +197,15 @@ job_start (pull_ctx *c, pull_job *j, polis_error **err)
         }
       else
         {
+          log_debug ("discarding the partial of %s: %s", j->digest, e->msg);
           error_free (&e);
           content_writer_free (j->w);
-          j->w = content_store_writer (c->s->cs, j->digest, j->size, false, err);
+          j->w = content_store_writer (c->s->cs, j->digest, j->size,
+                                       CONTENT_WRITER_RESUME, err);
           if (j->w == NULL)
             return -1;
         }
     }
-  j->download_done = complete;
-  j->snap_fd = snapshot_prepare (c->s->snaps, j->chain_id, &j->snap_name, err);
-  if (j->snap_fd < 0)
-    return -1;
   j->src_fd = content_writer_reader_fd (j->w, err);
   if (j->src_fd < 0)
     return -1;
@@ -150,24 +213,31 @@ job_start (pull_ctx *c, pull_job *j, polis_error **err)
   j->feed_init = true;
   if (complete)
     {
+      j->download_done = true;
       unpack_feed_advance (&j->feed, (uint64_t) j->size);
       unpack_feed_finish (&j->feed, true);
       progress_status (c->progress, j->short_id, "Download complete");
+      return 1;
     }
-  else
-    unpack_feed_advance (&j->feed, content_writer_offset (j->w));
+  unpack_feed_advance (&j->feed, content_writer_offset (j->w));
+  if (content_writer_offset (j->w) > 0)
+    log_debug ("resuming %s at %llu", j->digest,
+               (unsigned long long) content_writer_offset (j->w));
+  job_start_get (c, j);
+  return 1;
+}
+
+static int
+job_start_unpack (pull_ctx *c, pull_job *j, polis_error **err)
+{
+  j->snap_fd = snapshot_prepare (c->s->snaps, j->chain_id, &j->snap_name, err);
+  if (j->snap_fd < 0)
+    return -1;
   j->wake_fd = c->wake[1];
   int r = pthread_create (&j->thread, NULL, unpack_thread, j);
   if (r != 0)
     return error_sys_code (err, r, "start unpack thread");
   j->thread_started = true;
-  if (!complete)
-    {
-      if (content_writer_offset (j->w) > 0)
-        log_debug ("resuming %s at %llu", j->digest,
-                   (unsigned long long) content_writer_offset (j->w));
-      return job_start_get (c, j);
-    }
   return 0;
 }
 
@@ -180,8 +250,11 @@ job_of_easy (pull_ctx *c, CURL *e)
   return NULL;
 }
 
+/* A transfer ended.  0 with *FINISHED when the blob is verified (or the
+   transfer was restarted: *FINISHED false), -1 on failure. */
 static int
-job_download_done (pull_ctx *c, pull_job *j, CURLcode code, polis_error **err)
+job_download_done (pull_ctx *c, pull_job *j, CURLcode code, bool *finished,
+                   polis_error **err)
 {
   bool auth_retry = false, retryable = false;
   polis_error *e = NULL;
@@ -190,18 +263,20 @@ job_download_done (pull_ctx *c, pull_job *j, CURLcode code, polis_error **err)
                             registry_blob_get_easy (j->get));
   registry_blob_get_free (j->get);
   j->get = NULL;
+  *finished = false;
   if (r == 0)
     {
       progress_status (c->progress, j->short_id, "Verifying Checksum");
-      if (content_writer_commit (j->w, NULL, err) < 0)
+      if (content_writer_verify (j->w, NULL, err) < 0)
         {
           unpack_feed_finish (&j->feed, false);
           return error_wrap (err, "filesystem layer verification failed for "
                                   "digest %s",
                              j->digest);
         }
-      j->committed_blob = true;
+      /* From here on the writer belongs to the unpack thread. */
       j->download_done = true;
+      *finished = true;
       unpack_feed_finish (&j->feed, true);
       progress_status (c->progress, j->short_id, "Download complete");
       return 0;
@@ -211,7 +286,8 @@ job_download_done (pull_ctx *c, pull_job *j, CURLcode code, polis_error **err)
       log_debug ("retrying %s: %s", j->digest, e->msg);
       error_free (&e);
       progress_status (c->progress, j->short_id, "Retrying");
-      return job_start_get (c, j);
+      job_start_get (c, j);
+      return 0;
     }
   *err = e;
   unpack_feed_finish (&j->feed, false);
@@ -246,7 +322,10 @@ jobs_abort (pull_ctx *c, bool hostile)
       if (j->snap_name)
         snapshot_remove_name (c->s->snaps, j->snap_name, NULL);
       /* Content that failed verification or unpacking must not stay. */
-      if (hostile && j->committed_blob && !image_db_blob_in_use (c->s->db, j->digest))
+      if (hostile && j->w)
+        content_writer_discard (j->w);
+      if (hostile && j->committed_blob
+          && !image_db_blob_in_use (c->s->db, j->digest))
         content_store_delete_blob (c->s->cs, j->digest, NULL);
     }
 }
@@ -270,6 +349,8 @@ jobs_free (pull_ctx *c)
       error_free (&j->unpack_err);
     }
   free (c->jobs);
+  for (size_t i = 0; i < c->n_staged; i++)
+    content_writer_free (c->staged[i]);
   if (c->wake[0] >= 0)
     close (c->wake[0]);
   if (c->wake[1] >= 0)
@@ -284,12 +365,8 @@ job_unpacked (pull_ctx *c, pull_job *j, polis_error **err)
   if (j->unpack_err)
     {
       *err = steal_pointer (&j->unpack_err);
-      return error_wrap (err, "unpack layer %s", j->short_id);
+      return error_wrap (err, "layer %s", j->short_id);
     }
-  if (strcmp (j->got_diff_id, j->diff_id) != 0)
-    return error_set (err, ERROR_INVALID, EBADMSG,
-                      "layer %s: diff ID %s does not match the config's %s",
-                      j->short_id, j->got_diff_id, j->diff_id);
   j->finished = true;
   progress_status (c->progress, j->short_id, "Pull complete");
   return 0;
@@ -298,20 +375,43 @@ job_unpacked (pull_ctx *c, pull_job *j, polis_error **err)
 static int
 jobs_run (pull_ctx *c, polis_error **err)
 {
-  size_t next = 0, active = 0, done = 0, todo = 0;
+  size_t next_dl = 0, next_unpack = 0, downloading = 0, unpacking = 0;
+  size_t done = 0, todo = 0;
   CURLM *multi = registry_multi (c->reg);
   for (size_t i = 0; i < c->n_jobs; i++)
     todo += !c->jobs[i].exists;
   while (done < todo)
     {
-      while (active < (size_t) c->parallel && next < c->n_jobs)
+      bool waiting = false;
+      while (downloading < (size_t) c->parallel && next_dl < c->n_jobs)
         {
-          pull_job *j = &c->jobs[next++];
+          pull_job *j = &c->jobs[next_dl];
+          if (j->exists)
+            {
+              next_dl++;
+              continue;
+            }
+          int r = job_open (c, j, err);
+          if (r < 0)
+            return -1;
+          if (r == 0)
+            {
+              waiting = true;
+              break;
+            }
+          next_dl++;
+          downloading += !j->download_done;
+        }
+      /* A layer is unpacked while it downloads; in layer order, so that a
+         slow early layer does not wait behind later ones. */
+      while (unpacking < (size_t) c->unpack_limit && next_unpack < next_dl)
+        {
+          pull_job *j = &c->jobs[next_unpack++];
           if (j->exists)
             continue;
-          if (job_start (c, j, err) < 0)
+          if (job_start_unpack (c, j, err) < 0)
             return -1;
-          active++;
+          unpacking++;
         }
       int running = 0;
       curl_multi_perform (multi, &running);
@@ -322,8 +422,12 @@ jobs_run (pull_ctx *c, polis_error **err)
           if (m->msg != CURLMSG_DONE)
             continue;
           pull_job *j = job_of_easy (c, m->easy_handle);
-          if (j && job_download_done (c, j, m->data.result, err) < 0)
+          bool finished = false;
+          if (j == NULL)
+            continue;
+          if (job_download_done (c, j, m->data.result, &finished, err) < 0)
             return -1;
+          downloading -= finished;
         }
       char drain[64];
       while (read (c->wake[0], drain, sizeof drain) > 0)
@@ -331,23 +435,28 @@ jobs_run (pull_ctx *c, polis_error **err)
       for (size_t i = 0; i < c->n_jobs; i++)
         {
           pull_job *j = &c->jobs[i];
-          if (!j->thread_started
-              || !__atomic_load_n (&j->thread_done, __ATOMIC_ACQUIRE))
+          if (!j->thread_started)
+            continue;
+          if (!j->slot_freed && __atomic_load_n (&j->unpacked, __ATOMIC_ACQUIRE))
+            {
+              j->slot_freed = true;
+              unpacking--;
+            }
+          if (!__atomic_load_n (&j->thread_done, __ATOMIC_ACQUIRE))
             continue;
           if (job_unpacked (c, j, err) < 0)
             return -1;
-          active--;
           done++;
         }
       for (size_t i = 0; i < c->n_jobs; i++)
         {
           pull_job *j = &c->jobs[i];
-          if (!j->started || j->finished)
+          if (!j->opened || j->finished)
             continue;
           if (!j->download_done)
             progress_bytes (c->progress, j->short_id, "Downloading",
                             content_writer_offset (j->w), (uint64_t) j->size);
-          else
+          else if (j->thread_started)
             progress_bytes (c->progress, j->short_id, "Extracting",
                             __atomic_load_n (&j->extract_pos, __ATOMIC_RELAXED),
                             (uint64_t) j->size);
@@ -355,18 +464,23 @@ jobs_run (pull_ctx *c, polis_error **err)
       if (done < todo)
         {
           struct curl_waitfd w = { .fd = c->wake[0], .events = CURL_WAIT_POLLIN };
-          curl_multi_poll (multi, &w, 1, 200, NULL);
+          curl_multi_poll (multi, &w, 1, waiting ? 50 : 200, NULL);
         }
     }
   return 0;
 }
 
-/* Rename the verified snapshots into place and record everything. */
+/* Rename the verified snapshots into place and record everything.  The
+   blobs are on disk already; the snapshots' files may not be (see
+   image_store.h). */
 static int
 pull_record (pull_ctx *c, const image_record *rec, char **names,
              polis_error **err)
 {
-  if (snapshot_sync (c->s->snaps, err) < 0)
+  for (size_t i = 0; i < c->n_staged; i++)
+    if (content_writer_commit (c->staged[i], NULL, err) < 0)
+      return -1;
+  if (image_store_before_commit (c->s, err) < 0)
     return -1;
   if (image_db_begin (c->s->db, err) < 0)
     return -1;
@@ -375,16 +489,16 @@ pull_record (pull_ctx *c, const image_record *rec, char **names,
       pull_job *j = &c->jobs[i];
       if (j->exists)
         continue;
-      if (snapshot_commit (c->s->snaps, j->snap_name, j->chain_id, err) < 0)
+      if (image_store_commit_layer (c->s, j->snap_name, j->chain_id,
+                                    j->diff_id, *j->parent ? j->parent : NULL,
+                                    (int64_t) j->unpacked_size, err)
+          < 0)
         goto fail;
       free (j->snap_name);
       j->snap_name = NULL;
-      if (image_db_put_layer (c->s->db, j->chain_id, j->diff_id,
-                              *j->parent ? j->parent : NULL,
-                              (int64_t) j->unpacked_size, err)
-          < 0)
-        goto fail;
     }
+  if (image_store_after_commit (c->s, err) < 0)
+    goto fail;
   if (image_db_put_image (c->s->db, rec, err) < 0)
     goto fail;
   for (char **n = names; n && *n; n++)
@@ -394,6 +508,21 @@ pull_record (pull_ctx *c, const image_record *rec, char **names,
 fail:
   image_db_rollback (c->s->db);
   return -1;
+}
+
+/* Unpack threads at once: one per CPU keeps every core busy; a layer
+   thread also waits on the download and on the disk, hence one more.
+   POLIS_PULL_UNPACK_THREADS overrides it (benchmarks). */
+static int
+pull_unpack_limit (void)
+{
+  const char *env = getenv ("POLIS_PULL_UNPACK_THREADS");
+  if (env && atoi (env) > 0)
+    return atoi (env);
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  if (n < 1)
+    n = 1;
+  return n > 7 ? 8 : (int) n + 1;
 }
 
 /* Get the manifest blob for REF, store it, and select a platform. */
@@ -409,7 +538,7 @@ fetch_manifest (pull_ctx *c, const char *ref, const platform *want,
   manifest *m = manifest_parse (body, len, ct, err);
   if (m == NULL)
     return NULL;
-  if (content_store_put_blob (c->s->cs, body, len, top_digest, NULL, err) < 0)
+  if (stage_blob (c, body, len, top_digest, err) < 0)
     {
       manifest_free (m);
       return NULL;
@@ -448,7 +577,7 @@ fetch_manifest (pull_ctx *c, const char *ref, const platform *want,
                      "manifest %s: an index inside an index", dg);
           return NULL;
         }
-      if (content_store_put_blob (c->s->cs, body, len, img_digest, NULL, err) < 0)
+      if (stage_blob (c, body, len, img_digest, err) < 0)
         {
           manifest_free (m);
           return NULL;
@@ -476,6 +605,7 @@ pull_image (image_store *s, const char *ref_s, const pull_opts *o, char **id_out
                                                  false);
   pull_ctx c = { .s = s, .reg = reg, .progress = o->progress,
                  .parallel = o->parallel > 0 ? o->parallel : PULL_PARALLEL_DEFAULT,
+                 .unpack_limit = pull_unpack_limit (),
                  .wake = { -1, -1 } };
   cleanup_free char *repo = image_reference_repository (ref);
   cleanup_free char *familiar = image_reference_familiar (ref);
@@ -490,6 +620,7 @@ pull_image (image_store *s, const char *ref_s, const pull_opts *o, char **id_out
   cleanup_free char *dn = NULL, *before = NULL, *dline = NULL, *sline = NULL;
 
   snapshot_gc_temporaries (s->snaps);
+  content_store_gc_temporaries (s->cs);
   cleanup_free char *pulling = xasprintf ("Pulling from %s", ref->path);
   progress_status (o->progress, ref->tag ? ref->tag : ref->digest, pulling);
   m = fetch_manifest (&c, ref->digest ? ref->digest : ref->tag, &want, top, img,
@@ -511,10 +642,7 @@ pull_image (image_store *s, const char *ref_s, const pull_opts *o, char **id_out
     {
       cfg_buf = registry_get_blob (reg, m->config.digest, MANIFEST_CONFIG_MAX,
                                    &cfg_len, err);
-      if (cfg_buf
-          && content_store_put_blob (s->cs, cfg_buf, cfg_len, m->config.digest,
-                                     NULL, err)
-                 < 0)
+      if (cfg_buf && stage_blob (&c, cfg_buf, cfg_len, m->config.digest, err) < 0)
         goto out;
     }
   if (cfg_buf == NULL)
@@ -547,7 +675,6 @@ pull_image (image_store *s, const char *ref_s, const pull_opts *o, char **id_out
       layer_compression comp;
       j->src_fd = j->snap_fd = -1;
       j->idx = i;
-      j->progress = o->progress;
       if (manifest_layer_compression (d->media_type, &comp, err) < 0)
         goto out;
       snprintf (j->digest, sizeof j->digest, "%s", d->digest);
@@ -655,18 +782,26 @@ pull_unpack_local (image_store *s, char *const *layers, char *const *diff_ids,
                          "layer %s: diff ID %s does not match the config's %s",
                          short_id, got, diff_ids[i]);
       if (ret == 0)
-        ret = snapshot_sync (s->snaps, err);
+        ret = image_store_before_commit (s, err);
       if (ret == 0)
-        ret = snapshot_commit (s->snaps, tmp, chain, err);
+        ret = image_db_begin (s->db, err);
+      if (ret == 0)
+        {
+          ret = image_store_commit_layer (s, tmp, chain, diff_ids[i],
+                                          i ? parent : NULL, (int64_t) size,
+                                          err);
+          if (ret >= 0)
+            ret = image_store_after_commit (s, err);
+          if (ret >= 0)
+            ret = image_db_commit (s->db, err);
+          else
+            image_db_rollback (s->db);
+        }
       if (ret < 0)
         {
           snapshot_remove_name (s->snaps, tmp, NULL);
           return error_wrap (err, "unpack layer %s", short_id);
         }
-      if (image_db_put_layer (s->db, chain, diff_ids[i], i ? parent : NULL,
-                              (int64_t) size, err)
-          < 0)
-        return -1;
       snprintf (parent, sizeof parent, "%s", chain);
     }
   return 0;

@@ -12,6 +12,24 @@
 #include "manifest.h"
 #include "reference.h"
 
+typedef struct
+{
+  progress *p;
+  const char *id;
+  uint64_t last;
+} push_progress;
+
+static void
+push_progress_cb (void *ud, uint64_t sent, uint64_t total)
+{
+  push_progress *pp = ud;
+  /* curl calls again with the same count while the registry answers. */
+  if (sent == pp->last)
+    return;
+  pp->last = sent;
+  progress_bytes (pp->p, pp->id, "Pushing", sent, total);
+}
+
 static int
 push_blob (image_store *s, registry *reg, const image_reference *ref,
            const char *digest, const push_opts *o, polis_error **err)
@@ -42,7 +60,10 @@ push_blob (image_store *s, registry *reg, const image_reference *ref,
     return -1;
   bool mounted = false;
   progress_bytes (o->progress, short_id, "Pushing", 0, size);
-  if (registry_upload_blob (reg, digest, fd, size, from, &mounted, err) < 0)
+  push_progress pp = { .p = o->progress, .id = short_id };
+  if (registry_upload_blob (reg, digest, fd, size, from, &mounted,
+                            push_progress_cb, &pp, err)
+      < 0)
     return error_wrap (err, "push blob %s", digest);
   if (mounted)
     {

@@ -31,7 +31,8 @@ struct registry
   char *base; /* "https://host" */
   bool push, pinged;
   char **scopes;
-  CURLM *multi;
+  CURLM *multi;      /* the caller's blob transfers */
+  CURLM *sync_multi; /* one request at a time (http_run) */
   char *auth_value; /* "Bearer …" / "Basic …" */
   auth_challenge challenge;
   char *user, *pass;
@@ -118,7 +119,8 @@ registry_new (const registry_opts *o, const char *domain,
                                         push ? "pull,push" : "pull");
   strv_append (&r->scopes, scope);
   r->multi = curl_multi_init ();
-  if (r->multi == NULL)
+  r->sync_multi = curl_multi_init ();
+  if (r->multi == NULL || r->sync_multi == NULL)
     abort ();
   return r;
 }
@@ -142,6 +144,8 @@ registry_free (registry *r)
   free (r->pass);
   if (r->multi)
     curl_multi_cleanup (r->multi);
+  if (r->sync_multi)
+    curl_multi_cleanup (r->sync_multi);
   free (r);
 }
 
@@ -331,31 +335,35 @@ http_req_finish_headers (http_req *q)
   curl_easy_setopt (q->easy, CURLOPT_HTTPHEADER, q->headers);
 }
 
-/* Run one request on the multi handle until it completes. */
+/* Run one request until it completes.  Not on the transfers' multi
+   handle: a token fetched in the middle of a pull (a 401 on one layer)
+   would drive the other layers' transfers and swallow their completion
+   messages, and the pull would wait for them forever. */
 static CURLcode
 http_run (registry *r, http_req *q)
 {
+  CURLM *multi = r->sync_multi;
   http_req_finish_headers (q);
-  curl_multi_add_handle (r->multi, q->easy);
+  curl_multi_add_handle (multi, q->easy);
   CURLcode result = CURLE_OK;
   int running = 1;
   while (running)
     {
-      CURLMcode mc = curl_multi_perform (r->multi, &running);
+      CURLMcode mc = curl_multi_perform (multi, &running);
       if (mc != CURLM_OK)
         {
           result = CURLE_FAILED_INIT;
           break;
         }
       if (running)
-        curl_multi_poll (r->multi, NULL, 0, 1000, NULL);
+        curl_multi_poll (multi, NULL, 0, 1000, NULL);
     }
   CURLMsg *m;
   int left;
-  while ((m = curl_multi_info_read (r->multi, &left)))
+  while ((m = curl_multi_info_read (multi, &left)))
     if (m->msg == CURLMSG_DONE && m->easy_handle == q->easy)
       result = m->data.result;
-  curl_multi_remove_handle (r->multi, q->easy);
+  curl_multi_remove_handle (multi, q->easy);
   curl_easy_getinfo (q->easy, CURLINFO_RESPONSE_CODE, &q->status);
   return result;
 }
@@ -540,7 +548,21 @@ typedef struct
   int body_fd;
   uint64_t body_size;
   size_t max;
+  registry_progress_fn progress;
+  void *progress_ud;
 } req_spec;
+
+static int
+xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
+             curl_off_t ultotal, curl_off_t ulnow)
+{
+  const req_spec *s = ud;
+  (void) dltotal;
+  (void) dlnow;
+  if (ultotal > 0)
+    s->progress (s->progress_ud, (uint64_t) ulnow, (uint64_t) ultotal);
+  return 0;
+}
 
 /* One request with the registry's auth; a 401 gets one new token and one
    retry.  *Q holds the response; the caller clears it. */
@@ -578,6 +600,12 @@ do_request (registry *r, const req_spec *s, http_req *q, polis_error **err)
                                                           : s->body_len));
           curl_easy_setopt (q->easy, CURLOPT_CUSTOMREQUEST, s->method);
           q->headers = curl_slist_append (q->headers, "Expect:");
+          if (s->progress)
+            {
+              curl_easy_setopt (q->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+              curl_easy_setopt (q->easy, CURLOPT_XFERINFODATA, s);
+              curl_easy_setopt (q->easy, CURLOPT_NOPROGRESS, 0L);
+            }
         }
       else if (strcmp (s->method, "POST") == 0)
         {
@@ -723,7 +751,9 @@ absolute_location (registry *r, const char *loc)
 
 int
 registry_upload_blob (registry *r, const char *digest, int fd, uint64_t size,
-                      const char *from, bool *mounted, polis_error **err)
+                      const char *from, bool *mounted,
+                      registry_progress_fn progress, void *progress_ud,
+                      polis_error **err)
 {
   cleanup_free char *url = NULL;
   *mounted = false;
@@ -762,7 +792,8 @@ registry_upload_blob (registry *r, const char *digest, int fd, uint64_t size,
       = xasprintf ("%s%sdigest=%s", loc, strchr (loc, '?') ? "&" : "?", digest);
   req_spec ps = { .method = "PUT", .url = put,
                   .content_type = "application/octet-stream", .body_fd = fd,
-                  .body_size = size, .max = REGISTRY_ERROR_BODY_MAX };
+                  .body_size = size, .max = REGISTRY_ERROR_BODY_MAX,
+                  .progress = progress, .progress_ud = progress_ud };
   /* An fd body with size 0 still needs the upload path. */
   ret = do_request (r, &ps, &q, err);
   if (ret == 0 && q.status != 201)

@@ -65,11 +65,16 @@ char *registry_get_blob (registry *r, const char *digest, size_t max,
 
 /* HEAD a blob: 1 present, 0 absent. */
 int registry_blob_exists (registry *r, const char *digest, polis_error **err);
+/* Bytes of an upload sent so far, of TOTAL. */
+typedef void (*registry_progress_fn) (void *ud, uint64_t sent, uint64_t total);
+
 /* Upload FD (SIZE bytes, its digest DIGEST).  With FROM (a repository on
    the same registry), try a cross-repository mount first.  *MOUNTED is
-   set when the mount did it. */
+   set when the mount did it.  PROGRESS (may be NULL) is called as the
+   bytes go. */
 int registry_upload_blob (registry *r, const char *digest, int fd,
                           uint64_t size, const char *from, bool *mounted,
+                          registry_progress_fn progress, void *progress_ud,
                           polis_error **err);
 /* PUT a manifest under REF (tag or digest). */
 int registry_put_manifest (registry *r, const char *ref, const char *body,

@@ -92,13 +92,19 @@ snapshot_prepare (snapshot_store *s, const char *chain_id, char **name,
 
 int
 snapshot_commit (snapshot_store *s, const char *tmp_name, const char *chain_id,
-                 polis_error **err)
+                 bool replace, polis_error **err)
 {
-  if (renameat (s->fd, tmp_name, s->fd, digest_hex (chain_id)) == 0)
-    return 0;
-  if (errno == EEXIST || errno == ENOTEMPTY)
-    return snapshot_remove_name (s, tmp_name, err);
-  return error_sys (err, "rename snapshot %s", chain_id);
+  const char *hex = digest_hex (chain_id);
+  if (renameat (s->fd, tmp_name, s->fd, hex) == 0)
+    return 1;
+  if (errno != EEXIST && errno != ENOTEMPTY)
+    return error_sys (err, "rename snapshot %s", chain_id);
+  if (!replace)
+    return snapshot_remove_name (s, tmp_name, err) < 0 ? -1 : 0;
+  /* The name is never missing: whoever looks sees the old or the new. */
+  if (renameat2 (s->fd, tmp_name, s->fd, hex, RENAME_EXCHANGE) < 0)
+    return error_sys (err, "replace snapshot %s", chain_id);
+  return snapshot_remove_name (s, tmp_name, err) < 0 ? -1 : 1;
 }
 
 int
@@ -151,5 +157,13 @@ snapshot_sync (snapshot_store *s, polis_error **err)
 {
   if (syncfs (s->fd) < 0)
     return error_sys (err, "syncfs");
+  return 0;
+}
+
+int
+snapshot_sync_dir (snapshot_store *s, polis_error **err)
+{
+  if (fsync (s->fd) < 0)
+    return error_sys (err, "fsync `%s`", s->dir);
   return 0;
 }

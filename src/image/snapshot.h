@@ -29,10 +29,13 @@ int snapshot_store_fd (snapshot_store *s);
    name under snapshots/; returns an O_DIRECTORY fd. */
 int snapshot_prepare (snapshot_store *s, const char *chain_id, char **name,
                       polis_error **err);
-/* Make a prepared directory the snapshot of CHAIN_ID.  If another process
-   got there first, the temporary is removed and theirs is kept. */
+/* Make a prepared directory the snapshot of CHAIN_ID.  When one is there
+   already: with REPLACE (nothing vouches for it: a process died between
+   renaming and recording it, or a crash lost its record) ours takes its
+   place atomically and the old one is removed; without, ours is removed
+   and theirs kept.  1 when ours is in place, 0 when theirs was kept. */
 int snapshot_commit (snapshot_store *s, const char *tmp_name,
-                     const char *chain_id, polis_error **err);
+                     const char *chain_id, bool replace, polis_error **err);
 /* Remove a temporary or a snapshot (by name under snapshots/). */
 int snapshot_remove_name (snapshot_store *s, const char *name,
                           polis_error **err);
@@ -40,7 +43,10 @@ int snapshot_remove (snapshot_store *s, const char *chain_id,
                      polis_error **err);
 /* Remove temporaries left by processes that no longer exist. */
 void snapshot_gc_temporaries (snapshot_store *s);
-/* Flush unpacked files to disk before they are recorded as complete. */
+/* Flush unpacked files to disk before they are recorded as complete
+   (syncfs of the snapshots' file system). */
 int snapshot_sync (snapshot_store *s, polis_error **err);
+/* fsync snapshots/ itself, so that commits (renames) survive a crash. */
+int snapshot_sync_dir (snapshot_store *s, polis_error **err);
 
 #endif

@@ -3,8 +3,9 @@
 registry: Debian's docker-registry on 127.0.0.1 with a free port, its own
 storage, started and stopped by PID.  basic_registry: the same behind
 htpasswd basic auth.  proxy: a small HTTP proxy in front of a registry that
-can demand bearer tokens (with its own token endpoint) and inject faults
-(corrupt a blob, hang up mid-blob, serve an oversized manifest).
+can demand bearer tokens (with its own token endpoint, whose tokens may
+expire after a few requests), inject faults (corrupt a blob, hang up mid-blob, refuse a
+blob once with 401, serve an oversized manifest) and throttle blobs.
 Every test gets its own --root.
 """
 
@@ -89,11 +90,17 @@ class Registry:
 class Proxy:
     """HTTP proxy to UPSTREAM (host:port) with auth and fault modes."""
 
-    def __init__(self, upstream, bearer=False):
+    def __init__(self, upstream, bearer=False, token_uses=None):
         self.upstream = upstream
         self.bearer = bearer
-        self.token = "tok-" + os.urandom(8).hex()
-        self.faults = {}     # digest -> "corrupt" | "hangup" | "hangup-once"
+        # Requests a token is good for (None: any number): expiry that
+        # does not depend on how fast the client is.
+        self.token_uses = token_uses
+        self.token_delay = 0.0      # the token endpoint's answer takes this long
+        self.tokens = {}            # token -> requests it has left (None: any)
+        self.expired = 0            # requests refused for an expired token
+        self.faults = {}     # digest -> "corrupt" | "hangup" | "hangup-once" | "401-once"
+        self.rate = None     # bytes per second for blob bodies (None: at once)
         self.big_manifest = False
         self.requests = []   # (method, path, range)
         self.token_scopes = []
@@ -108,7 +115,16 @@ class Proxy:
             def _auth_ok(self):
                 if not proxy.bearer or self.path == "/token" or self.path.startswith("/token?"):
                     return True
-                return self.headers.get("Authorization") == "Bearer " + proxy.token
+                tok = (self.headers.get("Authorization") or "")[len("Bearer "):]
+                if tok not in proxy.tokens:
+                    return False
+                left = proxy.tokens[tok]
+                if left is not None:
+                    if left <= 0:
+                        proxy.expired += 1
+                        return False
+                    proxy.tokens[tok] = left - 1
+                return True
 
             def do_GET(self):
                 self._handle("GET")
@@ -127,23 +143,32 @@ class Proxy:
 
             def _handle(self, method):
                 proxy.requests.append((method, self.path, self.headers.get("Range")))
+                # Read the body first: a reply that left it unread would
+                # corrupt the next request on this connection.
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
                 if self.path.startswith("/token"):
                     q = self.path.partition("?")[2]
                     proxy.token_scopes.append(q)
-                    body = json.dumps({"token": proxy.token, "expires_in": 300}).encode()
+                    time.sleep(proxy.token_delay)
+                    tok = "tok-" + os.urandom(8).hex()
+                    proxy.tokens[tok] = proxy.token_uses
+                    body = json.dumps({"token": tok, "expires_in": 300}).encode()
                     return self._reply(200, body, {"Content-Type": "application/json"})
+                digest = self.path.rsplit("/", 1)[-1]
+                if "/blobs/sha256:" in self.path and proxy.faults.get(digest) == "401-once":
+                    del proxy.faults[digest]
+                    return self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}',
+                                       {"WWW-Authenticate": self._challenge(),
+                                        "Content-Type": "application/json"})
                 if not self._auth_ok():
-                    hdr = ('Bearer realm="http://127.0.0.1:%d/token",service="polis-test",'
-                           'scope="repository:x:pull"' % proxy.port)
                     return self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
-                                       {"WWW-Authenticate": hdr,
+                                       {"WWW-Authenticate": self._challenge(),
                                         "Content-Type": "application/json"})
                 if proxy.big_manifest and "/manifests/" in self.path and method == "GET":
                     body = b"{" + b" " * (5 << 20) + b"}"
                     return self._reply(200, body, {
                         "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
-                length = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(length) if length else None
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "authorization")}
@@ -170,8 +195,30 @@ class Proxy:
                     self.wfile.flush()
                     self.close_connection = True
                     return
+                if method == "GET" and proxy.rate and fault is None and resp.status in (200, 206) \
+                        and "/blobs/sha256:" in self.path:
+                    return self._slow_reply(resp.status, body, hdrs)
                 self._reply(resp.status, body, hdrs, head=(method == "HEAD"),
                             length=resp.getheader("Content-Length"))
+
+            def _challenge(self):
+                return ('Bearer realm="http://127.0.0.1:%d/token",service="polis-test",'
+                        'scope="repository:x:pull"' % proxy.port)
+
+            def _slow_reply(self, status, body, headers):
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = max(1, int(proxy.rate / 20))
+                try:
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    self.close_connection = True  # the client went away
 
             def _reply(self, status, body, headers, head=False, length=None):
                 self.send_response(status)
@@ -179,7 +226,8 @@ class Proxy:
                     self.send_header(k, v)
                 self.send_header("Content-Length", length if head and length else str(len(body)))
                 self.end_headers()
-                if not head:
+                # A body after HEAD would be read as the next response.
+                if not head and self.command != "HEAD":
                     self.wfile.write(body)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -267,8 +315,8 @@ def pi(tmp_path):
 def proxy_factory():
     made = []
 
-    def make(upstream, bearer=False):
-        p = Proxy(upstream, bearer)
+    def make(upstream, bearer=False, token_uses=None):
+        p = Proxy(upstream, bearer, token_uses)
         made.append(p)
         return p
     yield make

@@ -40,6 +40,9 @@ def test_pull_inspect_mount(pi, test_image, tmp_path):
         assert (st.st_uid, st.st_gid) == (1000, 1000)
         assert os.stat(mnt / "suid").st_mode & 0o4000
         assert os.getxattr(mnt / "xattr", "user.polis") == b"yes"
+        # Directory mtimes are the layer's, though files went in after.
+        assert os.stat(mnt / "data").st_mtime == 1700000000
+        assert os.stat(mnt / "opq").st_mtime == 1700000000
         out = subprocess.run(["chroot", str(mnt), "/bin/sh", "-c", "echo hi > /tmp/x; cat /tmp/x"],
                              capture_output=True, text=True)
         assert out.stdout == "hi\n"
@@ -68,6 +71,17 @@ def test_ls_tag_rm_history(pi, test_image):
     assert r.returncode == 1 and "No such image: nosuch:image" in r.stderr
     r = pi.run("pull", "Busybox")
     assert "invalid reference format: repository name (library/Busybox) must be lowercase" in r.stderr
+    # --digests: the digest the repository knows the image by.
+    lines = pi.run("ls", "--digests", check=True).stdout.splitlines()
+    assert lines[0].split() == ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    row = [l.split() for l in lines if "test/busybox" in l][0]
+    assert row[1] == "latest" and row[2] == test_image["manifest"]["digest"]
+    # prune keeps tagged images; prune -a does not.
+    assert pi.run("prune", check=True).stdout.strip() == ""
+    out = pi.run("prune", "-a", check=True).stdout
+    assert "Untagged: " + test_image["ref"] in out and "Deleted: sha256:" in out
+    assert pi.run("ls", "-q", check=True).stdout.strip() == ""
+    assert blob_files(pi.root) == set()
 
 
 def test_platform_index(pi, registry, workdir):
@@ -107,7 +121,11 @@ def test_save_load_push_roundtrip(pi, test_image, registry, tmp_path):
     assert "Loaded image: " + test_image["ref"] in r.stdout
     new = registry.host + "/test/roundtrip:1"
     other.run("tag", test_image["ref"], new, check=True)
-    other.run("push", new, check=True)
+    r = other.run("push", "--progress", "json", new, check=True)
+    pushing = [json.loads(l) for l in r.stdout.splitlines() if '"Pushing"' in l]
+    done = [m for m in pushing if m["progressDetail"].get("current")
+            and m["progressDetail"]["current"] == m["progressDetail"].get("total")]
+    assert done, r.stdout
     third = PolisImage(str(tmp_path / "root3"))
     third.run("pull", new, check=True)
     after = third.inspect(new)
@@ -253,3 +271,157 @@ def test_oversized_manifest(pi, registry, test_image, proxy_factory):
     r = pi.run("pull", proxy.host + "/test/busybox:latest")
     assert r.returncode != 0 and "larger than the limit" in r.stderr
     assert blob_files(pi.root) == set()
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def test_snapshots_after_a_crash(pi, test_image, tmp_path):
+    """Snapshots are recorded before their files reach the disk, with the
+    boot ID; a new boot drops those not known synced, and mount unpacks them
+    again from their blobs."""
+    import sqlite3
+    ref = test_image["ref"]
+    pi.run("pull", ref, check=True)
+    dbp = os.path.join(pi.root, "polis.db")
+    db = sqlite3.connect(dbp)
+    rows = db.execute("SELECT chain_id, unsynced_boot FROM layers").fetchall()
+    assert len(rows) == 3 and all(b == boot_id() for _, b in rows), rows
+    # A power cut: the top layer's file never reached the disk, and the
+    # machine comes back with another boot ID.
+    top = pi.inspect(ref)["RootFS"]["Layers"]
+    chains = {c for c, _ in rows}
+    snapdir = os.path.join(pi.root, "snapshots")
+    hello = [os.path.join(snapdir, c[7:], "hello") for c in chains
+             if os.path.exists(os.path.join(snapdir, c[7:], "hello"))]
+    assert len(hello) == 1
+    with open(hello[0], "w"):
+        pass
+    db.execute("UPDATE layers SET unsynced_boot = 'an-earlier-boot'")
+    db.execute("UPDATE image_meta SET value = 'an-earlier-boot' WHERE key = 'boot_id'")
+    db.commit()
+    db.close()
+    # Any command notices: the suspect snapshots go, the image stays.
+    assert "test/busybox " in pi.run("ls", check=True).stdout
+    assert [e for e in os.listdir(snapdir) if not e.startswith(".")] == []
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    pi.run("mount", "--name", "c1", ref, str(mnt), check=True)
+    try:
+        assert (mnt / "hello").read_text() == "hello from layer 3\n"
+    finally:
+        pi.run("umount", "c1", check=True)
+    assert pi.inspect(ref)["RootFS"]["Layers"] == top
+    # Snapshots older than 30 s are synced by the next command and marked.
+    db = sqlite3.connect(dbp)
+    db.execute("UPDATE layers SET created = created - 60")
+    db.commit()
+    pi.run("ls", check=True)
+    assert db.execute("SELECT COUNT(*) FROM layers WHERE unsynced_boot IS NOT NULL").fetchone()[0] == 0
+    db.close()
+
+
+def manifest_layers(layout, md):
+    with open(os.path.join(layout, "blobs", "sha256", md["digest"][7:])) as f:
+        return [l["digest"] for l in json.load(f)["layers"]]
+
+
+def sha256_file(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def test_token_expiry(pi, registry, workdir, proxy_factory):
+    """Bearer tokens that expire after two requests: each 401 gets one new
+    token and one retry, on pulls and pushes; a layer refused while others
+    are in flight does not lose the others' completion."""
+    layout = os.path.join(workdir, "oci-tokens")
+    md, cfg = imagelib.make_image(
+        layout, [imagelib.Layer().file("f%d" % i, os.urandom(12 << 10)).bytes() for i in range(3)])
+    imagelib.skopeo_push(layout, registry.host + "/test/tokens:1")
+    layers = manifest_layers(layout, md)
+    # Manifests, config and blobs all meet expired tokens.
+    proxy = proxy_factory(registry.host, bearer=True, token_uses=2)
+    ref = proxy.host + "/test/tokens:1"
+    r = pi.run("pull", ref, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert pi.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+    assert proxy.expired > 0
+    # A push whose tokens expire between its requests.
+    pi.run("tag", ref, proxy.host + "/test/tokens-pushed:1", check=True)
+    proxy.expired = 0
+    r = pi.run("push", proxy.host + "/test/tokens-pushed:1", timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert proxy.expired > 0
+    other = PolisImage(pi.root + "-2")
+    other.run("pull", registry.host + "/test/tokens-pushed:1", check=True)
+    # One layer refused while the others come slowly and end while the new
+    # token is on its way.
+    proxy.token_uses = None
+    proxy.rate = 40 << 10
+    proxy.token_delay = 0.5
+    proxy.faults[layers[1]] = "401-once"
+    third = PolisImage(pi.root + "-3")
+    r = third.run("pull", ref, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert third.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+
+
+def test_kill_mid_layer_then_resume(pi, registry, workdir, proxy_factory):
+    """kill -9 in the middle of a layer: nothing that looks complete is
+    left, and the next pull resumes the layer with a Range request and
+    downloads nothing that was complete."""
+    import signal
+    import time
+    from conftest import polis_image_path
+    layout = os.path.join(workdir, "oci-kill")
+    big = imagelib.Layer().file("big", os.urandom(3 << 20)).bytes()
+    small = [imagelib.Layer().file("s%d" % i, "small %d\n" % i).bytes() for i in range(2)]
+    md, cfg = imagelib.make_image(layout, [small[0], big, small[1]])
+    imagelib.skopeo_push(layout, registry.host + "/test/kill:1")
+    layers = manifest_layers(layout, md)
+    big_size = os.path.getsize(os.path.join(layout, "blobs", "sha256", layers[1][7:]))
+    proxy = proxy_factory(registry.host)
+    proxy.rate = 1 << 20          # the big layer takes 3 s
+    ref = proxy.host + "/test/kill:1"
+    p = subprocess.Popen([polis_image_path(), "--root", pi.root, "--progress", "none",
+                          "pull", ref], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = os.path.join(pi.root, "content", "ingest", layers[1][7:] + ".partial")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.path.exists(partial) and os.path.getsize(partial) >= 256 << 10:
+            break
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    at_kill = os.path.getsize(partial)
+    assert 0 < at_kill < big_size
+    # Nothing looks complete that is not: every blob in blobs/ is whole
+    # and verified, the big one is not there, no snapshot is in place.
+    blobs = blob_files(pi.root)
+    assert layers[1][7:] not in blobs
+    for b in blobs:
+        assert sha256_file(os.path.join(pi.root, "content", "blobs", "sha256", b)) == b
+    snapdir = os.path.join(pi.root, "snapshots")
+    assert [e for e in os.listdir(snapdir) if not e.startswith(".")] == []
+    assert pi.run("ls", "-q").stdout.strip() == ""
+    done = {d for d in (layers[0], layers[2])
+            if d[7:] in blobs or os.path.exists(os.path.join(
+                pi.root, "content", "ingest", d[7:] + ".partial"))}
+    assert done == {layers[0], layers[2]}
+    proxy.rate = None
+    proxy.requests.clear()
+    pi.run("pull", ref, check=True)
+    gets = [(path, rg) for m, path, rg in proxy.requests if m == "GET" and "/blobs/" in path]
+    assert [rg for path, rg in gets if path.endswith(layers[1])] == ["bytes=%d-" % at_kill], gets
+    for d in done:
+        assert not any(path.endswith(d) for path, _ in gets), "re-downloaded " + d
+    assert pi.inspect(ref)["RootFS"]["Layers"] == cfg["rootfs"]["diff_ids"]
+    assert [e for e in os.listdir(snapdir) if e.startswith(".tmp-")] == []
+    assert os.listdir(os.path.join(pi.root, "content", "ingest")) == []
