@@ -1,0 +1,592 @@
+/* cli.c - the polis command line: global flags, the command table,
+ * docker's usage messages and exit codes, and the list formatter. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/pjson.h"
+#include "base/xalloc.h"
+#include "cli/gotemplate.h"
+#include "cli/http_client.h"
+#include "cli/table.h"
+#include "polis-config.h"
+
+typedef struct
+{
+  const char *name;
+  cli_cmd_fn fn;
+  const char *usage;
+  const char *summary;
+} cli_command;
+
+static const cli_command commands[] = {
+  { "attach", cmd_attach, "[OPTIONS] CONTAINER",
+    "Attach local standard input, output, and error streams to a running container" },
+  { "cp", cmd_cp, "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tpolis cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+    "Copy files/folders between a container and the local filesystem" },
+  { "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
+  { "events", cmd_events, "[OPTIONS]", "Get real time events from the server" },
+  { "exec", cmd_exec, "[OPTIONS] CONTAINER COMMAND [ARG...]",
+    "Execute a command in a running container" },
+  { "history", cmd_history, "[OPTIONS] IMAGE", "Show the history of an image" },
+  { "images", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+  { "import", cmd_import, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+    "Import the contents from a tarball to create a filesystem image" },
+  { "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
+  { "inspect", cmd_inspect, "[OPTIONS] NAME|ID [NAME|ID...]",
+    "Return low-level information on Docker objects" },
+  { "kill", cmd_kill, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Kill one or more running containers" },
+  { "load", cmd_load, "[OPTIONS]", "Load an image from a tar archive or STDIN" },
+  { "logs", cmd_logs, "[OPTIONS] CONTAINER", "Fetch the logs of a container" },
+  { "pause", cmd_pause, "CONTAINER [CONTAINER...]",
+    "Pause all processes within one or more containers" },
+  { "port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]",
+    "List port mappings or a specific mapping for the container" },
+  { "ps", cmd_ps, "[OPTIONS]", "List containers" },
+  { "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]",
+    "Download an image from a registry" },
+  { "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
+  { "rename", cmd_rename, "CONTAINER NEW_NAME", "Rename a container" },
+  { "restart", cmd_restart, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Restart one or more containers" },
+  { "rm", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Remove one or more containers" },
+  { "rmi", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+  { "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+    "Create and run a new container from an image" },
+  { "save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]",
+    "Save one or more images to a tar archive (streamed to STDOUT by default)" },
+  { "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Start one or more stopped containers" },
+  { "stats", cmd_stats, "[OPTIONS] [CONTAINER...]",
+    "Display a live stream of container(s) resource usage statistics" },
+  { "stop", cmd_stop, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Stop one or more running containers" },
+  { "tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+    "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+  { "top", cmd_top, "CONTAINER [ps OPTIONS]",
+    "Display the running processes of a container" },
+  { "unpause", cmd_unpause, "CONTAINER [CONTAINER...]",
+    "Unpause all processes within one or more containers" },
+  { "update", cmd_update, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Update configuration of one or more containers" },
+  { "version", cmd_version, "[OPTIONS]", "Show the Docker version information" },
+  { "wait", cmd_wait, "CONTAINER [CONTAINER...]",
+    "Block until one or more containers stop, then print their exit codes" },
+  { NULL, NULL, NULL, NULL },
+};
+
+/* "polis container ls" and friends: management command, subcommand,
+   the flat command it is. */
+typedef struct
+{
+  const char *group, *sub;
+  cli_cmd_fn fn;
+  const char *usage;
+  const char *summary;
+} cli_alias;
+
+static const cli_alias aliases[] = {
+  { "container", "ls", cmd_ps, "[OPTIONS]", "List containers" },
+  { "container", "list", cmd_ps, "[OPTIONS]", "List containers" },
+  { "container", "inspect", cmd_container_inspect, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Display detailed information on one or more containers" },
+  { "container", "prune", cmd_container_prune, "[OPTIONS]",
+    "Remove all stopped containers" },
+  { "container", "remove", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Remove one or more containers" },
+  { "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+  { "image", "list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+  { "image", "rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+  { "image", "remove", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+  { "image", "inspect", cmd_image_inspect, "[OPTIONS] IMAGE [IMAGE...]",
+    "Display detailed information on one or more images" },
+  { "image", "prune", cmd_image_prune, "[OPTIONS]", "Remove unused images" },
+  { "system", "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
+  { "system", "events", cmd_events, "[OPTIONS]", "Get real time events from the server" },
+  { "system", "prune", cmd_system_prune, "[OPTIONS]", "Remove unused data" },
+  { "volume", "prune", cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes" },
+  { "network", "prune", cmd_network_prune, "[OPTIONS]", "Remove all unused networks" },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
+static const char *const groups[] = { "container", "image", "system", "volume",
+                                      "network", NULL };
+
+bool
+cli_stdout_tty (void)
+{
+  return isatty (STDOUT_FILENO);
+}
+
+int
+cli_fail (int code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  return code;
+}
+
+int
+cli_error (cli_ctx *ctx, const polis_error *err)
+{
+  (void) ctx;
+  fprintf (stderr, "%s\n", err && err->msg ? err->msg : "unknown error");
+  return 1;
+}
+
+static void
+cli_print_usage (cli_ctx *ctx, const opt_def *defs, FILE *out)
+{
+  fprintf (out, "\nUsage:  %s %s %s\n\n%s\n", ctx->prog, ctx->cmd,
+           ctx->usage ? ctx->usage : "", ctx->summary ? ctx->summary : "");
+  if (defs && defs[0].name)
+    {
+      fprintf (out, "\nOptions:\n");
+      opts_print_help (defs, out);
+    }
+}
+
+int
+cli_parse (cli_ctx *ctx, const opt_def *defs, int argc, char **argv,
+           bool stop_at_positional, int min_args, int max_args,
+           char ***positional)
+{
+  size_t n = 0;
+  while (defs[n].name)
+    n++;
+  bool help = false;
+  cleanup_free opt_def *all = xzalloc ((n + 2) * sizeof (opt_def));
+  memcpy (all, defs, n * sizeof (opt_def));
+  all[n] = (opt_def){ "help", 0, OPT_BOOL, &help, "Print usage" };
+  cleanup_error polis_error *err = NULL;
+  /* "-h" is --help where the command has no -h of its own. */
+  bool has_h = false;
+  for (size_t i = 0; i < n; i++)
+    if (defs[i].short_name == 'h')
+      has_h = true;
+  if (!has_h)
+    all[n].short_name = 'h';
+  int r = opts_parse (all, argc, argv, stop_at_positional, positional, &err);
+  if (r < 0)
+    {
+      const char *m = err->msg;
+      const char *p = strstr (m, "not defined: ");
+      if (p)
+        {
+          p += strlen ("not defined: ");
+          if (p[0] == '-' && p[1] == '-')
+            fprintf (stderr, "unknown flag: %s\n", p);
+          else
+            fprintf (stderr, "unknown shorthand flag: '%c' in %s\n", p[1], p);
+        }
+      else
+        fprintf (stderr, "%s\n", m);
+      fprintf (stderr, "See '%s %s --help'.\n", ctx->prog, ctx->cmd);
+      return 125;
+    }
+  if (help)
+    {
+      cli_print_usage (ctx, defs, stdout);
+      return -1;
+    }
+  int got = (int) strv_length (*positional);
+  if (got < min_args || (max_args >= 0 && got > max_args))
+    {
+      const char *what;
+      int want;
+      if (min_args == max_args)
+        what = "exactly", want = min_args;
+      else if (got < min_args)
+        what = "at least", want = min_args;
+      else
+        what = "at most", want = max_args;
+      fprintf (stderr, "\"%s %s\" requires %s %d argument%s.\nSee '%s %s --help'.\n",
+               ctx->prog, ctx->cmd, what, want, want == 1 ? "" : "s",
+               ctx->prog, ctx->cmd);
+      cli_print_usage (ctx, NULL, stderr);
+      return 1;
+    }
+  return 0;
+}
+
+void
+cli_add_filters (char **path, char **filters)
+{
+  if (filters == NULL || filters[0] == NULL)
+    return;
+  cleanup_json json_t *f = json_object ();
+  for (char **p = filters; *p; p++)
+    {
+      const char *eq = strchr (*p, '=');
+      cleanup_free char *key = eq ? xstrndup (*p, (size_t) (eq - *p))
+                                  : xstrdup (*p);
+      const char *value = eq ? eq + 1 : "";
+      json_t *m = json_object_get (f, key);
+      if (m == NULL)
+        {
+          m = json_object ();
+          json_object_set_new (f, key, m);
+        }
+      json_object_set_new (m, value, json_true ());
+    }
+  cleanup_free char *d = json_dumps (f, JSON_COMPACT);
+  client_query_add (path, "filters", d);
+}
+
+char *
+cli_familiar (const char *ref)
+{
+  if (ref == NULL)
+    return xstrdup ("");
+  if (strncmp (ref, "docker.io/library/", 18) == 0)
+    return xstrdup (ref + 18);
+  if (strncmp (ref, "docker.io/", 10) == 0)
+    return xstrdup (ref + 10);
+  return xstrdup (ref);
+}
+
+char *
+cli_short_id (const char *id)
+{
+  if (id == NULL)
+    return xstrdup ("");
+  const char *c = strchr (id, ':');
+  if (c)
+    id = c + 1;
+  return xstrndup (id, 12);
+}
+
+int
+cli_each (cli_ctx *ctx, char **args, const char *method, const char *prefix,
+          const char *suffix, const char *query)
+{
+  int status = 0;
+  for (char **a = args; a && *a; a++)
+    {
+      cleanup_error polis_error *err = NULL;
+      cleanup_free char *path = xasprintf ("%s%s%s", prefix, *a, suffix);
+      if (query && *query)
+        {
+          char *full = xasprintf ("%s%s", path, query);
+          free (path);
+          path = full;
+        }
+      int r = client_call (ctx->client, method, path, NULL, NULL, &err);
+      if (r < 0)
+        {
+          fprintf (stderr, "%s\n", err->msg);
+          status = 1;
+          continue;
+        }
+      printf ("%s\n", *a);
+    }
+  fflush (stdout);
+  return status;
+}
+
+/* ---- the formatter ---- */
+
+struct cli_formatter
+{
+  gotemplate *tpl;
+  bool table;
+  json_t *headers;
+  char *buf;
+  size_t n, cap;
+  bool header_done;
+};
+
+cli_formatter *
+cli_formatter_new (const char *format, const char *default_table,
+                   const json_t *headers, polis_error **err)
+{
+  cleanup_free char *text = NULL;
+  bool table = false;
+  if (format == NULL || *format == '\0' || strcmp (format, "table") == 0)
+    {
+      text = xstrdup (strncmp (default_table, "table", 5) == 0 ? default_table + 5 : default_table);
+      table = true;
+    }
+  else if (strcmp (format, "json") == 0)
+    text = xstrdup ("{{json .}}");
+  else if (strncmp (format, "table", 5) == 0)
+    {
+      text = xstrdup (format + 5);
+      table = true;
+    }
+  else
+    text = xstrdup (format);
+  /* docker: trim spaces, and \t \n typed literally mean tab and newline. */
+  char *s = text;
+  while (*s == ' ')
+    s++;
+  size_t l = strlen (s);
+  while (l > 0 && s[l - 1] == ' ')
+    s[--l] = '\0';
+  cleanup_free char *fin = xmalloc (l + 1);
+  size_t o = 0;
+  for (size_t i = 0; i < l; i++)
+    {
+      if (s[i] == '\\' && (s[i + 1] == 't' || s[i + 1] == 'n'))
+        {
+          fin[o++] = s[i + 1] == 't' ? '\t' : '\n';
+          i++;
+        }
+      else
+        fin[o++] = s[i];
+    }
+  fin[o] = '\0';
+  gotemplate *tpl = gotemplate_parse (fin, err);
+  if (tpl == NULL)
+    return NULL;
+  cli_formatter *f = xzalloc (sizeof *f);
+  f->tpl = tpl;
+  f->table = table;
+  f->headers = headers ? json_deep_copy (headers) : json_object ();
+  f->cap = 1024;
+  f->buf = xmalloc (f->cap);
+  f->buf[0] = '\0';
+  return f;
+}
+
+static void
+formatter_add (cli_formatter *f, const char *s)
+{
+  size_t l = strlen (s);
+  if (f->n + l + 2 > f->cap)
+    {
+      f->cap = (f->n + l + 2) * 2;
+      f->buf = xrealloc (f->buf, f->cap);
+    }
+  memcpy (f->buf + f->n, s, l);
+  f->n += l;
+  f->buf[f->n++] = '\n';
+  f->buf[f->n] = '\0';
+}
+
+static int
+formatter_header (cli_formatter *f, polis_error **err)
+{
+  if (!f->table || f->header_done)
+    return 0;
+  f->header_done = true;
+  cleanup_free char *h = NULL;
+  int r = gotemplate_exec (f->tpl, f->headers, false, &h, err);
+  if (r < 0)
+    return -1;
+  formatter_add (f, h);
+  return 0;
+}
+
+int
+cli_formatter_row (cli_formatter *f, json_t *row, polis_error **err)
+{
+  if (formatter_header (f, err) < 0)
+    return -1;
+  cleanup_free char *out = NULL;
+  int r = gotemplate_exec (f->tpl, row, true, &out, err);
+  if (r < 0)
+    return -1;
+  formatter_add (f, out);
+  return 0;
+}
+
+int
+cli_formatter_flush (cli_formatter *f, polis_error **err)
+{
+  if (formatter_header (f, err) < 0)
+    return -1;
+  if (f->table)
+    table_write (stdout, f->buf, 10, 3);
+  else
+    fputs (f->buf, stdout);
+  fflush (stdout);
+  f->n = 0;
+  f->buf[0] = '\0';
+  return 0;
+}
+
+void
+cli_formatter_free (cli_formatter *f)
+{
+  if (f == NULL)
+    return;
+  gotemplate_free (f->tpl);
+  json_decref (f->headers);
+  free (f->buf);
+  free (f);
+}
+
+/* ---- main ---- */
+
+static void
+cli_print_main_help (const char *prog)
+{
+  printf ("\nUsage:  %s [OPTIONS] COMMAND\n\nA Docker-compatible client for "
+          "the Polis container engine\n\nCommands:\n",
+          prog);
+  for (const cli_command *c = commands; c->name; c++)
+    printf ("  %-10s %s\n", c->name, c->summary);
+  printf ("\nManagement Commands:\n  container  Manage containers\n  image      "
+          "Manage images\n  system     Manage Docker\n\nGlobal Options:\n"
+          "  -H, --host string     Daemon socket to connect to "
+          "(default " CLIENT_DEFAULT_HOST ", or $DOCKER_HOST)\n"
+          "      --root string     Root directory for an auto-started polisd\n"
+          "  -v, --version         Print version information and quit\n"
+          "\nRun '%s COMMAND --help' for more information on a command.\n",
+          prog);
+}
+
+int
+cli_main (int argc, char **argv)
+{
+  const char *prog = "polis";
+  if (argc > 0)
+    {
+      const char *b = strrchr (argv[0], '/');
+      b = b ? b + 1 : argv[0];
+      if (strcmp (b, "docker") == 0)
+        prog = "docker";
+    }
+  const char *host = NULL, *root = NULL;
+  int i = 1;
+  /* Global flags come before the command. */
+  while (i < argc && argv[i][0] == '-')
+    {
+      const char *a = argv[i];
+      const char *val = NULL;
+      if (strcmp (a, "-H") == 0 || strcmp (a, "--host") == 0
+          || strcmp (a, "--root") == 0 || strcmp (a, "--config") == 0
+          || strcmp (a, "-l") == 0 || strcmp (a, "--log-level") == 0
+          || strcmp (a, "-c") == 0 || strcmp (a, "--context") == 0)
+        {
+          if (i + 1 >= argc)
+            return cli_fail (125, "flag needs an argument: %s\nSee '%s --help'.",
+                             a, prog);
+          val = argv[++i];
+        }
+      else if (strncmp (a, "--host=", 7) == 0 || strncmp (a, "-H=", 3) == 0)
+        val = strchr (a, '=') + 1;
+      else if (strncmp (a, "--root=", 7) == 0)
+        val = a + 7;
+      if (strcmp (a, "-H") == 0 || strncmp (a, "--host", 6) == 0
+          || strncmp (a, "-H=", 3) == 0)
+        host = val;
+      else if (strncmp (a, "--root", 6) == 0)
+        root = val;
+      else if (strcmp (a, "-v") == 0 || strcmp (a, "--version") == 0)
+        {
+          printf ("Polis version %s, build %s\n", POLIS_VERSION, POLIS_COMMIT);
+          return 0;
+        }
+      else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+        {
+          cli_print_main_help (prog);
+          return 0;
+        }
+      else if (strcmp (a, "-D") == 0 || strcmp (a, "--debug") == 0
+               || strcmp (a, "--tls") == 0 || strcmp (a, "--tlsverify") == 0)
+        ;
+      else if (val == NULL)
+        return cli_fail (125, "unknown flag: %s\nSee '%s --help'.", a, prog);
+      i++;
+    }
+  if (i >= argc)
+    {
+      cli_print_main_help (prog);
+      return 0;
+    }
+  if (strcmp (argv[i], "help") == 0)
+    {
+      cli_print_main_help (prog);
+      return 0;
+    }
+
+  cli_ctx ctx = { .prog = prog };
+  cli_cmd_fn fn = NULL;
+  char cmdname[64];
+  for (const char *const *g = groups; *g; g++)
+    if (strcmp (argv[i], *g) == 0)
+      {
+        if (i + 1 >= argc)
+          return cli_fail (1, "\"%s %s\" requires a subcommand.\nSee '%s %s "
+                              "--help'.",
+                           prog, *g, prog, *g);
+        const char *sub = argv[i + 1];
+        for (const cli_alias *al = aliases; al->group; al++)
+          if (strcmp (al->group, *g) == 0 && strcmp (al->sub, sub) == 0)
+            {
+              fn = al->fn;
+              ctx.usage = al->usage;
+              ctx.summary = al->summary;
+            }
+        if (fn == NULL)
+          for (const cli_command *c = commands; c->name; c++)
+            {
+              const char *want = sub;
+              if (strcmp (*g, "image") == 0)
+                {
+                  if (strcmp (sub, "history") != 0 && strcmp (sub, "pull") != 0
+                      && strcmp (sub, "push") != 0 && strcmp (sub, "save") != 0
+                      && strcmp (sub, "load") != 0 && strcmp (sub, "import") != 0
+                      && strcmp (sub, "tag") != 0)
+                    continue;
+                }
+              else if (strcmp (*g, "container") != 0)
+                continue;
+              if (strcmp (c->name, want) == 0)
+                {
+                  fn = c->fn;
+                  ctx.usage = c->usage;
+                  ctx.summary = c->summary;
+                }
+            }
+        if (fn == NULL)
+          return cli_fail (1, "%s: '%s %s' is not a %s command.\nSee '%s "
+                              "--help'",
+                           prog, *g, sub, prog, prog);
+        snprintf (cmdname, sizeof cmdname, "%s %s", *g, sub);
+        ctx.cmd = cmdname;
+        i += 2;
+        break;
+      }
+  if (fn == NULL)
+    {
+      for (const cli_command *c = commands; c->name; c++)
+        if (strcmp (argv[i], c->name) == 0)
+          {
+            fn = c->fn;
+            ctx.usage = c->usage;
+            ctx.summary = c->summary;
+          }
+      if (fn == NULL)
+        return cli_fail (1, "%s: '%s' is not a %s command.\nSee '%s --help'",
+                         prog, argv[i], prog, prog);
+      snprintf (cmdname, sizeof cmdname, "%s", argv[i]);
+      ctx.cmd = cmdname;
+      i++;
+    }
+
+  cleanup_error polis_error *err = NULL;
+  cleanup_client api_client *client = client_new (host, &err);
+  if (client == NULL)
+    return cli_error (&ctx, err);
+  if (root)
+    client->root = xstrdup (root);
+  else if (getenv ("POLIS_ROOT"))
+    client->root = xstrdup (getenv ("POLIS_ROOT"));
+  ctx.client = client;
+  int rc = fn (&ctx, argc - i, argv + i);
+  return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,506 @@
+/* cmd_observe.c - the commands that look at containers: logs, inspect,
+ * stats, events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/pjson.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "cli/gotemplate.h"
+#include "cli/stream.h"
+#include "cli/units.h"
+
+/* --since / --until: a Go duration ("10m") before now, an RFC 3339 time
+   or unix seconds, as the API wants them (unix seconds, with fraction). */
+static char *
+time_arg (const char *v)
+{
+  int64_t d = units_parse_duration_ns (v, false);
+  if (d >= 0 && strspn (v, "0123456789.") != strlen (v))
+    {
+      int64_t t = units_now_ns () - d;
+      return xasprintf ("%lld.%09lld", (long long) (t / 1000000000LL),
+                        (long long) (t % 1000000000LL));
+    }
+  int64_t ns = units_parse_rfc3339_ns (v);
+  if (ns > 0)
+    return xasprintf ("%lld.%09lld", (long long) (ns / 1000000000LL),
+                      (long long) (ns % 1000000000LL));
+  return xstrdup (v);
+}
+
+int
+cmd_logs (cli_ctx *ctx, int argc, char **argv)
+{
+  bool follow = false, timestamps = false, details = false;
+  const char *tail = NULL, *since = NULL, *until = NULL;
+  const opt_def defs[] = {
+    { "follow", 'f', OPT_BOOL, &follow, "Follow log output" },
+    { "timestamps", 't', OPT_BOOL, &timestamps, "Show timestamps" },
+    { "details", 0, OPT_BOOL, &details, "Show extra details provided to logs" },
+    { "tail", 'n', OPT_STRING, &tail, "Number of lines to show from the end of the logs (default \"all\")" },
+    { "since", 0, OPT_STRING, &since, "Show logs since timestamp or relative (e.g. 42m for 42 minutes)" },
+    { "until", 0, OPT_STRING, &until, "Show logs before a timestamp or relative" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 1, 1, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *ip = client_path ("/containers/%s/json", pos[0]);
+  cleanup_json json_t *c = NULL;
+  if (client_call (ctx->client, "GET", ip, NULL, &c, &err) < 0)
+    return cli_error (ctx, err);
+  const char *id = json_string_value (json_object_get (c, "Id"));
+  bool tty = json_is_true (json_object_get (json_object_get (c, "Config"), "Tty"));
+  cleanup_free char *p = client_path ("/containers/%s/logs?", id ? id : pos[0]);
+  char *tmp = xasprintf ("%s%s%sstderr=1&stdout=1", p, details ? "details=1&" : "",
+                         follow ? "follow=1&" : "");
+  free (p);
+  p = tmp;
+  if (since)
+    {
+      cleanup_free char *s = time_arg (since);
+      client_query_add (&p, "since", s);
+    }
+  client_query_add (&p, "tail", tail ? tail : "all");
+  if (timestamps)
+    client_query_add (&p, "timestamps", "1");
+  if (until)
+    {
+      cleanup_free char *u = time_arg (until);
+      client_query_add (&p, "until", u);
+    }
+  cleanup_http_conn http_conn *conn = client_send (ctx->client, "GET", p, NULL, NULL, &err);
+  if (conn == NULL || client_check (conn, &err) < 0)
+    return cli_error (ctx, err);
+  if (stream_copy_body (conn, tty, &err) < 0)
+    return cli_error (ctx, err);
+  return 0;
+}
+
+/* docker inspect: the raw objects re-indented, or the template per object. */
+static int
+inspect_common (cli_ctx *ctx, int argc, char **argv, const char *forced_type)
+{
+  const char *format = NULL, *type = forced_type;
+  bool size = false;
+  const opt_def defs_all[] = {
+    { "format", 'f', OPT_STRING, &format, "Format output using a custom template" },
+    { "size", 's', OPT_BOOL, &size, "Display total file sizes if the type is container" },
+    { "type", 0, OPT_STRING, &type, "Only inspect objects of the given type" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs_all, argc, argv, false, 1, -1, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_gotemplate gotemplate *tpl = NULL;
+  if (format && *format && strcmp (format, "json") != 0)
+    {
+      tpl = gotemplate_parse (format, &err);
+      if (tpl == NULL)
+        return cli_fail (1, "template parsing error: %s", err->msg);
+    }
+  cleanup_json json_t *results = json_array ();
+  int status = 0;
+  for (char **a = pos; *a; a++)
+    {
+      static const struct
+      {
+        const char *type, *prefix, *suffix;
+      } kinds[] = {
+        { "container", "/containers/", "/json" }, { "image", "/images/", "/json" },
+        { "network", "/networks/", "" },          { "volume", "/volumes/", "" },
+      };
+      json_t *obj = NULL;
+      cleanup_error polis_error *last = NULL;
+      for (size_t k = 0; k < 4 && obj == NULL; k++)
+        {
+          if (type && strcmp (type, kinds[k].type) != 0)
+            continue;
+          cleanup_free char *p = xasprintf ("%s%s%s", kinds[k].prefix, *a, kinds[k].suffix);
+          if (size && k == 0)
+            client_query_add (&p, "size", "1");
+          error_free (&last);
+          if (client_call (ctx->client, "GET", p, NULL, &obj, &last) < 0)
+            {
+              obj = NULL;
+              if (last->cls != ERROR_NOT_FOUND && !strstr (last->msg, "not supported")
+                  && !strstr (last->msg, "invalid reference format"))
+                break;
+            }
+        }
+      if (obj == NULL)
+        {
+          status = 1;
+          if (last && last->cls != ERROR_NOT_FOUND)
+            fprintf (stderr, "%s\n", last->msg);
+          else if (type == NULL)
+            fprintf (stderr, "Error: No such object: %s\n", *a);
+          else if (last)
+            {
+              const char *m = last->msg;
+              if (strncmp (m, "Error response from daemon: ", 28) == 0)
+                m += 28;
+              fprintf (stderr, "Error: %s\n", m);
+            }
+          continue;
+        }
+      json_array_append_new (results, obj);
+    }
+  if (tpl)
+    {
+      for (size_t i = 0; i < json_array_size (results); i++)
+        {
+          cleanup_free char *out = NULL;
+          if (gotemplate_exec (tpl, json_array_get (results, i), false, &out, &err) < 0)
+            {
+              fprintf (stderr, "%s\n", err->msg);
+              return 1;
+            }
+          printf ("%s\n", out);
+        }
+    }
+  else if (format && strcmp (format, "json") == 0)
+    {
+      cleanup_free char *s = gotemplate_json (results);
+      printf ("%s\n", s);
+    }
+  else
+    {
+      cleanup_free char *s = json_dumps (results, JSON_INDENT (4) | JSON_ENCODE_ANY);
+      /* Go's encoder escapes <, > and & even when indenting. */
+      for (char *q = s; *q; q++)
+        {
+          if (*q == '<')
+            fputs ("\\u003c", stdout);
+          else if (*q == '>')
+            fputs ("\\u003e", stdout);
+          else if (*q == '&')
+            fputs ("\\u0026", stdout);
+          else
+            fputc (*q, stdout);
+        }
+      fputc ('\n', stdout);
+    }
+  fflush (stdout);
+  return status;
+}
+
+int
+cmd_inspect (cli_ctx *ctx, int argc, char **argv)
+{
+  return inspect_common (ctx, argc, argv, NULL);
+}
+
+int
+cmd_container_inspect (cli_ctx *ctx, int argc, char **argv)
+{
+  return inspect_common (ctx, argc, argv, "container");
+}
+
+int
+cmd_image_inspect (cli_ctx *ctx, int argc, char **argv)
+{
+  return inspect_common (ctx, argc, argv, "image");
+}
+
+/* ---- stats ---- */
+
+static json_t *
+stats_row (json_t *s, bool trunc)
+{
+  json_t *row = json_object ();
+  const char *id = json_string_value (json_object_get (s, "id"));
+  cleanup_free char *sid = trunc ? cli_short_id (id) : xstrdup (id ? id : "");
+  const char *name = json_string_value (json_object_get (s, "name"));
+  if (name && *name == '/')
+    name++;
+  json_object_set_new (row, "ID", json_string (sid));
+  json_object_set_new (row, "Container", json_string (sid));
+  json_object_set_new (row, "Name", json_string (name ? name : "--"));
+  json_t *cpu = json_object_get (s, "cpu_stats");
+  json_t *pre = json_object_get (s, "precpu_stats");
+  bool running = cpu != NULL && json_object_get (s, "memory_stats") != NULL;
+  if (!running)
+    {
+      const char *keys[] = { "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs" };
+      const char *vals[] = { "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0B / 0B", "0" };
+      for (size_t i = 0; i < 6; i++)
+        json_object_set_new (row, keys[i], json_string (vals[i]));
+      return row;
+    }
+  double total = (double) json_integer_value (json_object_get (json_object_get (cpu, "cpu_usage"), "total_usage"));
+  double ptotal = (double) json_integer_value (json_object_get (json_object_get (pre, "cpu_usage"), "total_usage"));
+  double sys = (double) json_integer_value (json_object_get (cpu, "system_cpu_usage"));
+  double psys = (double) json_integer_value (json_object_get (pre, "system_cpu_usage"));
+  double online = (double) json_integer_value (json_object_get (cpu, "online_cpus"));
+  if (online == 0)
+    online = (double) json_array_size (json_object_get (json_object_get (cpu, "cpu_usage"), "percpu_usage"));
+  double cpu_pct = 0;
+  if (sys - psys > 0 && total - ptotal > 0)
+    cpu_pct = (total - ptotal) / (sys - psys) * online * 100.0;
+  cleanup_free char *cpus = xasprintf ("%.2f%%", cpu_pct);
+  json_object_set_new (row, "CPUPerc", json_string (cpus));
+
+  json_t *mem = json_object_get (s, "memory_stats");
+  double usage = (double) json_integer_value (json_object_get (mem, "usage"));
+  double limit = (double) json_integer_value (json_object_get (mem, "limit"));
+  json_t *ms = json_object_get (mem, "stats");
+  json_t *inactive = json_object_get (ms, "total_inactive_file");
+  if (inactive == NULL)
+    inactive = json_object_get (ms, "inactive_file");
+  double cache = (double) json_integer_value (inactive);
+  if (cache < usage)
+    usage -= cache;
+  cleanup_free char *mu = units_bytes_size (usage);
+  cleanup_free char *ml = units_bytes_size (limit);
+  cleanup_free char *musage = xasprintf ("%s / %s", mu, ml);
+  json_object_set_new (row, "MemUsage", json_string (musage));
+  cleanup_free char *mp = xasprintf ("%.2f%%", limit > 0 ? usage / limit * 100.0 : 0.0);
+  json_object_set_new (row, "MemPerc", json_string (mp));
+
+  double rx = 0, tx = 0;
+  json_t *nets = json_object_get (s, "networks");
+  const char *k;
+  json_t *v;
+  json_object_foreach (nets, k, v)
+  {
+    rx += (double) json_integer_value (json_object_get (v, "rx_bytes"));
+    tx += (double) json_integer_value (json_object_get (v, "tx_bytes"));
+  }
+  cleanup_free char *rxs = units_human_size (rx, 3);
+  cleanup_free char *txs = units_human_size (tx, 3);
+  cleanup_free char *netio = xasprintf ("%s / %s", rxs, txs);
+  json_object_set_new (row, "NetIO", json_string (netio));
+
+  double rd = 0, wr = 0;
+  json_t *io = json_object_get (json_object_get (s, "blkio_stats"), "io_service_bytes_recursive");
+  for (size_t i = 0; i < json_array_size (io); i++)
+    {
+      json_t *e = json_array_get (io, i);
+      const char *op = json_string_value (json_object_get (e, "op"));
+      double val = (double) json_integer_value (json_object_get (e, "value"));
+      if (op && strcasecmp (op, "read") == 0)
+        rd += val;
+      else if (op && strcasecmp (op, "write") == 0)
+        wr += val;
+    }
+  cleanup_free char *rds = units_human_size (rd, 3);
+  cleanup_free char *wrs = units_human_size (wr, 3);
+  cleanup_free char *blk = xasprintf ("%s / %s", rds, wrs);
+  json_object_set_new (row, "BlockIO", json_string (blk));
+  cleanup_free char *pids = xasprintf ("%lld", (long long) json_integer_value (json_object_get (json_object_get (s, "pids_stats"), "current")));
+  json_object_set_new (row, "PIDs", json_string (pids));
+  return row;
+}
+
+static const char stats_headers[]
+    = "{\"ID\":\"CONTAINER ID\",\"Container\":\"CONTAINER\",\"Name\":\"NAME\","
+      "\"CPUPerc\":\"CPU %\",\"MemUsage\":\"MEM USAGE / LIMIT\",\"MemPerc\":"
+      "\"MEM %\",\"NetIO\":\"NET I/O\",\"BlockIO\":\"BLOCK I/O\",\"PIDs\":"
+      "\"PIDS\"}";
+
+int
+cmd_stats (cli_ctx *ctx, int argc, char **argv)
+{
+  bool all = false, no_stream = false, no_trunc = false;
+  const char *format = NULL;
+  const opt_def defs[] = {
+    { "all", 'a', OPT_BOOL, &all, "Show all containers (default shows just running)" },
+    { "no-stream", 0, OPT_BOOL, &no_stream, "Disable streaming stats and only pull the first result" },
+    { "no-trunc", 0, OPT_BOOL, &no_trunc, "Do not truncate output" },
+    { "format", 0, OPT_STRING, &format, "Format output using a custom template" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, -1, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *headers = json_loads (stats_headers, 0, NULL);
+  bool tty = cli_stdout_tty ();
+  for (;;)
+    {
+      cleanup_strv char **ids = NULL;
+      if (pos[0])
+        ids = strv_dup (pos);
+      else
+        {
+          cleanup_json json_t *list = NULL;
+          if (client_call (ctx->client, "GET", all ? "/containers/json?all=1" : "/containers/json",
+                           NULL, &list, &err) < 0)
+            return cli_error (ctx, err);
+          ids = xzalloc (sizeof (char *));
+          for (size_t i = 0; i < json_array_size (list); i++)
+            strv_append (&ids, json_string_value (json_object_get (json_array_get (list, i), "Id")));
+        }
+      cleanup_formatter cli_formatter *f = cli_formatter_new (
+          format, "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+          headers, &err);
+      if (f == NULL)
+        return cli_fail (1, "template parsing error: %s", err->msg);
+      int status = 0;
+      for (char **id = ids; *id; id++)
+        {
+          cleanup_free char *p = client_path ("/containers/%s/stats?stream=0", *id);
+          cleanup_json json_t *s = NULL;
+          if (client_call (ctx->client, "GET", p, NULL, &s, &err) < 0)
+            {
+              fprintf (stderr, "%s\n", err->msg);
+              error_free (&err);
+              status = 1;
+              continue;
+            }
+          cleanup_json json_t *row = stats_row (s, !no_trunc);
+          if (cli_formatter_row (f, row, &err) < 0)
+            return cli_error (ctx, err);
+        }
+      if (status && pos[0])
+        return status;
+      if (!no_stream && tty)
+        fputs ("\033[2J\033[H", stdout);
+      if (cli_formatter_flush (f, &err) < 0)
+        return cli_error (ctx, err);
+      if (no_stream)
+        return status;
+      struct timespec pause = { 0, 500 * 1000 * 1000 };
+      nanosleep (&pause, NULL);
+    }
+}
+
+/* ---- events ---- */
+
+int
+cmd_events (cli_ctx *ctx, int argc, char **argv)
+{
+  const char *since = NULL, *until = NULL, *format = NULL;
+  cleanup_strv char **filters = NULL;
+  const opt_def defs[] = {
+    { "since", 0, OPT_STRING, &since, "Show all events created since timestamp" },
+    { "until", 0, OPT_STRING, &until, "Stream events until this timestamp" },
+    { "filter", 'f', OPT_STRV, &filters, "Filter output based on conditions provided" },
+    { "format", 0, OPT_STRING, &format, "Format output using a custom template" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_gotemplate gotemplate *tpl = NULL;
+  if (format && *format)
+    {
+      tpl = gotemplate_parse (strcmp (format, "json") == 0 ? "{{json .}}" : format, &err);
+      if (tpl == NULL)
+        return cli_fail (1, "template parsing error: %s", err->msg);
+    }
+  cleanup_free char *p = xstrdup ("/events");
+  cli_add_filters (&p, filters);
+  if (since)
+    {
+      cleanup_free char *s = time_arg (since);
+      client_query_add (&p, "since", s);
+    }
+  if (until)
+    {
+      cleanup_free char *u = time_arg (until);
+      client_query_add (&p, "until", u);
+    }
+  cleanup_http_conn http_conn *conn = client_send (ctx->client, "GET", p, NULL, NULL, &err);
+  if (conn == NULL || client_check (conn, &err) < 0)
+    return cli_error (ctx, err);
+  json_error_t jerr;
+  char buf[65536];
+  size_t have = 0;
+  for (;;)
+    {
+      ssize_t n = http_conn_read_body (conn, buf + have, sizeof buf - have - 1, &err);
+      if (n < 0)
+        return cli_error (ctx, err);
+      if (n == 0)
+        break;
+      have += (size_t) n;
+      buf[have] = '\0';
+      /* One JSON object per line (whitespace between objects is fine). */
+      for (;;)
+        {
+          char *nl = memchr (buf, '\n', have);
+          if (nl == NULL)
+            {
+              if (have >= sizeof buf - 1)
+                have = 0; /* an event longer than the buffer: dropped */
+              break;
+            }
+          *nl = '\0';
+          cleanup_json json_t *ev = json_loads (buf, 0, &jerr);
+          size_t used = (size_t) (nl - buf) + 1;
+          memmove (buf, nl + 1, have - used);
+          have -= used;
+          if (ev == NULL)
+            continue;
+          if (tpl)
+            {
+              cleanup_free char *out = NULL;
+              if (gotemplate_exec (tpl, ev, false, &out, &err) < 0)
+                return cli_error (ctx, err);
+              printf ("%s\n", out);
+            }
+          else
+            {
+              /* 2006-01-02T15:04:05.000000000-07:00 Type Action ID (k=v, ...) */
+              json_int_t tn = json_integer_value (json_object_get (ev, "timeNano"));
+              if (tn == 0)
+                tn = json_integer_value (json_object_get (ev, "time")) * 1000000000LL;
+              time_t secs = (time_t) (tn / 1000000000LL);
+              struct tm tm;
+              char ts[64], tz[16];
+              localtime_r (&secs, &tm);
+              strftime (ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+              strftime (tz, sizeof tz, "%z", &tm);
+              const char *type = json_string_value (json_object_get (ev, "Type"));
+              const char *action = json_string_value (json_object_get (ev, "Action"));
+              json_t *actor = json_object_get (ev, "Actor");
+              const char *aid = json_string_value (json_object_get (actor, "ID"));
+              printf ("%s.%09lld%.3s:%s %s %s %s", ts, (long long) (tn % 1000000000LL), tz, tz + 3,
+                      type ? type : "", action ? action : "", aid ? aid : "");
+              json_t *attrs = json_object_get (actor, "Attributes");
+              if (json_object_size (attrs) > 0)
+                {
+                  size_t nk = json_object_size (attrs), i = 0;
+                  cleanup_free const char **keys = xmalloc ((nk + 1) * sizeof (char *));
+                  const char *k;
+                  json_t *v;
+                  json_object_foreach (attrs, k, v)
+                  keys[i++] = k;
+                  for (size_t a = 0; a < i; a++)
+                    for (size_t b = a + 1; b < i; b++)
+                      if (strcmp (keys[a], keys[b]) > 0)
+                        {
+                          const char *t = keys[a];
+                          keys[a] = keys[b];
+                          keys[b] = t;
+                        }
+                  printf (" (");
+                  for (size_t a = 0; a < i; a++)
+                    printf ("%s%s=%s", a ? ", " : "", keys[a],
+                            json_string_value (json_object_get (attrs, keys[a])) ?: "");
+                  printf (")");
+                }
+              printf ("\n");
+            }
+          fflush (stdout);
+        }
+    }
+  return 0;
+}

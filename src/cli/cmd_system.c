@@ -1,0 +1,368 @@
+/* cmd_system.c - version, info, and the prune commands of system,
+ * volume and network. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "base/cleanup.h"
+#include "base/pjson.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "cli/gotemplate.h"
+#include "cli/units.h"
+#include "polis-config.h"
+
+bool cli_confirm (const char *warning);
+
+static const char *
+str (json_t *o, const char *k)
+{
+  const char *v = json_string_value (json_object_get (o, k));
+  return v ? v : "";
+}
+
+static int
+print_template (const char *format, json_t *data)
+{
+  cleanup_error polis_error *err = NULL;
+  cleanup_gotemplate gotemplate *t = gotemplate_parse (strcmp (format, "json") == 0 ? "{{json .}}" : format, &err);
+  if (t == NULL)
+    return cli_fail (1, "template parsing error: %s", err->msg);
+  cleanup_free char *out = NULL;
+  if (gotemplate_exec (t, data, false, &out, &err) < 0)
+    return cli_fail (1, "%s", err->msg);
+  printf ("%s\n", out);
+  return 0;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The Engine section of docker version, from a component's Details or
+   the top-level fields (which use the same names). */
+static void
+print_engine (const char *version, json_t *d)
+{
+  char built[64] = "";
+  int64_t ns = units_parse_rfc3339_ns (str (d, "BuildTime"));
+  if (ns != 0 || strncmp (str (d, "BuildTime"), "1970", 4) == 0)
+    {
+      time_t t = (time_t) (ns / 1000000000LL);
+      struct tm tm;
+      localtime_r (&t, &tm);
+      strftime (built, sizeof built, "%a %b %e %H:%M:%S %Y", &tm);
+    }
+  json_t *exp = json_object_get (d, "Experimental");
+  printf (" Engine:\n  Version:          %s\n  API version:      %s (minimum version %s)\n"
+          "  Go version:       %s\n  Git commit:       %s\n  Built:            %s\n"
+          "  OS/Arch:          %s/%s\n  Experimental:     %s\n",
+          version, str (d, "ApiVersion"), str (d, "MinAPIVersion"), str (d, "GoVersion"),
+          str (d, "GitCommit"), built[0] ? built : str (d, "BuildTime"), str (d, "Os"),
+          str (d, "Arch"),
+          json_is_string (exp) ? json_string_value (exp) : json_is_true (exp) ? "true" : "false");
+}
+
+int
+cmd_version (cli_ctx *ctx, int argc, char **argv)
+{
+  const char *format = NULL;
+  const opt_def defs[] = {
+    { "format", 'f', OPT_STRING, &format, "Format output using a custom template" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *server = NULL;
+  int sr = client_call (ctx->client, "GET", "/version", NULL, &server, &err);
+  cleanup_free char *apiv = xstrdup (ctx->client->version);
+  cleanup_json json_t *all = json_pack ("{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s}}", "Client",
+                                        "Platform", "Polis", "Version", POLIS_VERSION,
+                                        "ApiVersion", apiv, "DefaultAPIVersion", CLIENT_API_VERSION,
+                                        "GitCommit", POLIS_COMMIT, "Os", "linux", "Arch", "amd64");
+  if (sr >= 0 && server)
+    json_object_set (all, "Server", server);
+  if (format)
+    {
+      int rc = print_template (format, all);
+      if (sr < 0)
+        {
+          fprintf (stderr, "%s\n", err->msg);
+          return 1;
+        }
+      return rc;
+    }
+  struct utsname u;
+  uname (&u);
+  const char *arch = strcmp (u.machine, "x86_64") == 0 ? "amd64" : strcmp (u.machine, "aarch64") == 0 ? "arm64" : u.machine;
+  printf ("Client:\n Version:           %s\n API version:       %s%s%s%s\n Git commit:        %s\n"
+          " OS/Arch:           linux/%s\n Context:           default\n",
+          POLIS_VERSION, ctx->client->version,
+          strcmp (ctx->client->version, CLIENT_API_VERSION) ? " (downgraded from " : "",
+          strcmp (ctx->client->version, CLIENT_API_VERSION) ? CLIENT_API_VERSION : "",
+          strcmp (ctx->client->version, CLIENT_API_VERSION) ? ")" : "", POLIS_COMMIT, arch);
+  if (sr < 0)
+    {
+      fprintf (stderr, "%s\n", err->msg);
+      return 1;
+    }
+  json_t *plat = json_object_get (server, "Platform");
+  printf ("\nServer: %s\n", str (plat, "Name"));
+  json_t *comps = json_object_get (server, "Components");
+  bool engine = false;
+  for (size_t i = 0; i < json_array_size (comps); i++)
+    {
+      json_t *c = json_array_get (comps, i);
+      json_t *d = json_object_get (c, "Details");
+      if (strcmp (str (c, "Name"), "Engine") == 0)
+        {
+          engine = true;
+          print_engine (str (c, "Version"), d);
+          continue;
+        }
+      printf (" %s:\n  Version:          %s\n", str (c, "Name"), str (c, "Version"));
+      size_t nk = json_object_size (d), n = 0;
+      cleanup_free const char **keys = xmalloc ((nk + 1) * sizeof (char *));
+      const char *k;
+      json_t *v;
+      json_object_foreach (d, k, v)
+      keys[n++] = k;
+      qsort (keys, n, sizeof (char *), cmp_str);
+      for (size_t j = 0; j < n; j++)
+        {
+          cleanup_free char *label = xasprintf ("%s:", keys[j]);
+          printf ("  %-17s %s\n", label, str (d, keys[j]));
+        }
+    }
+  if (!engine)
+    print_engine (str (server, "Version"), server);
+  return 0;
+}
+
+int
+cmd_info (cli_ctx *ctx, int argc, char **argv)
+{
+  const char *format = NULL;
+  const opt_def defs[] = {
+    { "format", 'f', OPT_STRING, &format, "Format output using a custom template" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *i = NULL;
+  if (client_call (ctx->client, "GET", "/info", NULL, &i, &err) < 0)
+    {
+      if (format)
+        return cli_error (ctx, err);
+      printf ("Client:\n Version:    %s\n Context:    default\n Debug Mode: false\n\nServer:\n",
+              POLIS_VERSION);
+      fprintf (stderr, "%s\n", err->msg);
+      return 1;
+    }
+  if (format)
+    return print_template (format, i);
+#define N(k) ((long long) json_integer_value (json_object_get (i, k)))
+  printf ("Client:\n Version:    %s\n Context:    default\n Debug Mode: false\n\nServer:\n",
+          POLIS_VERSION);
+  printf (" Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n Images: %lld\n",
+          N ("Containers"), N ("ContainersRunning"), N ("ContainersPaused"),
+          N ("ContainersStopped"), N ("Images"));
+  printf (" Server Version: %s\n Storage Driver: %s\n", str (i, "ServerVersion"), str (i, "Driver"));
+  json_t *ds = json_object_get (i, "DriverStatus");
+  for (size_t k = 0; k < json_array_size (ds); k++)
+    {
+      json_t *p = json_array_get (ds, k);
+      printf ("  %s: %s\n", json_string_value (json_array_get (p, 0)) ?: "",
+              json_string_value (json_array_get (p, 1)) ?: "");
+    }
+  printf (" Logging Driver: %s\n Cgroup Driver: %s\n Cgroup Version: %s\n", str (i, "LoggingDriver"),
+          str (i, "CgroupDriver"), str (i, "CgroupVersion"));
+  json_t *rts = json_object_get (i, "Runtimes");
+  if (json_object_size (rts))
+    {
+      printf (" Runtimes:");
+      const char *k;
+      json_t *v;
+      json_object_foreach (rts, k, v)
+      printf (" %s", k);
+      printf ("\n Default Runtime: %s\n", str (i, "DefaultRuntime"));
+    }
+  json_t *so = json_object_get (i, "SecurityOptions");
+  if (json_array_size (so))
+    {
+      printf (" Security Options:\n");
+      for (size_t k = 0; k < json_array_size (so); k++)
+        {
+          const char *s = json_string_value (json_array_get (so, k));
+          if (s == NULL)
+            continue;
+          /* "name=seccomp,profile=builtin" prints as "seccomp\n   Profile: builtin" */
+          cleanup_free char *copy = xstrdup (s);
+          char *save = NULL;
+          for (char *kv = strtok_r (copy, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
+            {
+              char *eq = strchr (kv, '=');
+              if (eq == NULL)
+                continue;
+              *eq = '\0';
+              if (strcmp (kv, "name") == 0)
+                printf ("  %s\n", eq + 1);
+              else
+                printf ("   %c%s: %s\n", kv[0] - 32 * (kv[0] >= 'a' && kv[0] <= 'z'), kv + 1, eq + 1);
+            }
+        }
+    }
+  cleanup_free char *mem = units_bytes_size ((double) N ("MemTotal"));
+  printf (" Kernel Version: %s\n Operating System: %s\n OSType: %s\n Architecture: %s\n CPUs: %lld\n"
+          " Total Memory: %s\n Name: %s\n ID: %s\n Docker Root Dir: %s\n Debug Mode: %s\n"
+          " Experimental: %s\n Live Restore Enabled: %s\n",
+          str (i, "KernelVersion"), str (i, "OperatingSystem"), str (i, "OSType"),
+          str (i, "Architecture"), N ("NCPU"), mem, str (i, "Name"), str (i, "ID"),
+          str (i, "DockerRootDir"), json_is_true (json_object_get (i, "Debug")) ? "true" : "false",
+          json_is_true (json_object_get (i, "ExperimentalBuild")) ? "true" : "false",
+          json_is_true (json_object_get (i, "LiveRestoreEnabled")) ? "true" : "false");
+#undef N
+  json_t *warn = json_object_get (i, "Warnings");
+  if (json_array_size (warn))
+    printf ("\n");
+  for (size_t k = 0; k < json_array_size (warn); k++)
+    fprintf (stderr, "%s\n", json_string_value (json_array_get (warn, k)) ?: "");
+  return 0;
+}
+
+/* POST PATH and print "Deleted <WHAT>:" with the ids under KEY. */
+static int
+prune_one (cli_ctx *ctx, const char *path, const char *key, const char *what,
+           json_int_t *reclaimed)
+{
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *j = NULL;
+  if (client_call (ctx->client, "POST", path, NULL, &j, &err) < 0)
+    return cli_error (ctx, err);
+  json_t *del = json_object_get (j, key);
+  if (json_array_size (del) > 0)
+    {
+      printf ("Deleted %s:\n", what);
+      for (size_t i = 0; i < json_array_size (del); i++)
+        {
+          json_t *e = json_array_get (del, i);
+          if (json_is_string (e))
+            printf ("%s\n", json_string_value (e));
+          else
+            {
+              const char *u = str (e, "Untagged"), *d = str (e, "Deleted");
+              if (*u)
+                printf ("untagged: %s\n", u);
+              if (*d)
+                printf ("deleted: %s\n", d);
+            }
+        }
+      printf ("\n");
+    }
+  if (reclaimed)
+    *reclaimed += json_integer_value (json_object_get (j, "SpaceReclaimed"));
+  return 0;
+}
+
+static int
+simple_prune (cli_ctx *ctx, int argc, char **argv, const char *warning,
+              const char *path, const char *key, const char *what, bool space)
+{
+  bool force = false, all = false;
+  cleanup_strv char **filters = NULL;
+  const opt_def defs[] = {
+    { "force", 'f', OPT_BOOL, &force, "Do not prompt for confirmation" },
+    { "all", 'a', OPT_BOOL, &all, "Remove all unused volumes, not just anonymous ones" },
+    { "filter", 0, OPT_STRV, &filters, "Provide filter values" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  if (!force && !cli_confirm (warning))
+    return 0;
+  cleanup_free char *p = xstrdup (path);
+  if (all && strstr (path, "volumes"))
+    strv_append (&filters, "all=true");
+  cli_add_filters (&p, filters);
+  json_int_t rec = 0;
+  r = prune_one (ctx, p, key, what, &rec);
+  if (r != 0)
+    return r;
+  if (space)
+    {
+      cleanup_free char *sz = units_human_size ((double) rec, 4);
+      printf ("Total reclaimed space: %s\n", sz);
+    }
+  return 0;
+}
+
+int
+cmd_volume_prune (cli_ctx *ctx, int argc, char **argv)
+{
+  return simple_prune (ctx, argc, argv, "WARNING! This will remove anonymous local volumes not used by at least one container.",
+                       "/volumes/prune", "VolumesDeleted", "Volumes", true);
+}
+
+int
+cmd_network_prune (cli_ctx *ctx, int argc, char **argv)
+{
+  return simple_prune (ctx, argc, argv, "WARNING! This will remove all custom networks not used by at least one container.",
+                       "/networks/prune", "NetworksDeleted", "Networks", false);
+}
+
+int
+cmd_system_prune (cli_ctx *ctx, int argc, char **argv)
+{
+  bool force = false, all = false, volumes = false;
+  const opt_def defs[] = {
+    { "force", 'f', OPT_BOOL, &force, "Do not prompt for confirmation" },
+    { "all", 'a', OPT_BOOL, &all, "Remove all unused images not just dangling ones" },
+    { "volumes", 0, OPT_BOOL, &volumes, "Prune anonymous volumes" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  if (!force)
+    {
+      cleanup_free char *w = xasprintf ("WARNING! This will remove:\n  - all stopped containers\n"
+                                        "  - all networks not used by at least one container\n%s"
+                                        "  - %s\n  - unused build cache\n",
+                                        volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+                                        all ? "all images without at least one container associated to them"
+                                            : "all dangling images");
+      if (!cli_confirm (w))
+        return 0;
+    }
+  json_int_t rec = 0;
+  r = prune_one (ctx, "/containers/prune", "ContainersDeleted", "Containers", &rec);
+  if (r == 0)
+    r = prune_one (ctx, "/networks/prune", "NetworksDeleted", "Networks", NULL);
+  if (r == 0 && volumes)
+    r = prune_one (ctx, "/volumes/prune", "VolumesDeleted", "Volumes", &rec);
+  if (r == 0)
+    {
+      cleanup_free char *p = xstrdup ("/images/prune");
+      char *f[] = { all ? "dangling=false" : "dangling=true", NULL };
+      cli_add_filters (&p, f);
+      r = prune_one (ctx, p, "ImagesDeleted", "Images", &rec);
+    }
+  if (r != 0)
+    return r;
+  cleanup_free char *sz = units_human_size ((double) rec, 4);
+  printf ("Total reclaimed space: %s\n", sz);
+  return 0;
+}
