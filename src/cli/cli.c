@@ -389,13 +389,32 @@ formatter_header (cli_formatter *f, polis_error **err)
   return 0;
 }
 
+static int
+cmp_keys (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 int
 cli_formatter_row (cli_formatter *f, json_t *row, polis_error **err)
 {
   if (formatter_header (f, err) < 0)
     return -1;
+  /* docker's formatters marshal their rows as maps: keys sorted. */
+  cleanup_json json_t *sorted = json_object ();
+  {
+    size_t n = json_object_size (row), i = 0;
+    cleanup_free const char **keys = xmalloc ((n + 1) * sizeof (char *));
+    const char *k;
+    json_t *v;
+    json_object_foreach (row, k, v)
+    keys[i++] = k;
+    qsort (keys, i, sizeof (char *), cmp_keys);
+    for (size_t j = 0; j < i; j++)
+      json_object_set (sorted, keys[j], json_object_get (row, keys[j]));
+  }
   cleanup_free char *out = NULL;
-  int r = gotemplate_exec (f->tpl, row, true, &out, err);
+  int r = gotemplate_exec (f->tpl, sorted, true, &out, err);
   if (r < 0)
     return -1;
   formatter_add (f, out);

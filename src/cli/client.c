@@ -228,7 +228,7 @@ client_negotiate (api_client *c, polis_error **err)
 static http_conn *
 client_send_common (api_client *c, const char *method, const char *path,
                     const json_t *body, int fd, const char *const *headers,
-                    bool hijack, polis_error **err)
+                    bool hijack, size_t *sent, polis_error **err)
 {
   if (client_negotiate (c, err) < 0)
     return NULL;
@@ -278,6 +278,8 @@ client_send_common (api_client *c, const char *method, const char *path,
           r = http_conn_send_chunk (conn, buf, (size_t) got, err);
           if (r < 0)
             return NULL;
+          if (sent)
+            *sent += (size_t) got;
         }
       r = http_conn_end_chunks (conn, err);
       if (r < 0)
@@ -293,14 +295,16 @@ http_conn *
 client_send (api_client *c, const char *method, const char *path,
              const json_t *body, const char *const *headers, polis_error **err)
 {
-  return client_send_common (c, method, path, body, -1, headers, false, err);
+  return client_send_common (c, method, path, body, -1, headers, false, NULL,
+                             err);
 }
 
 http_conn *
 client_send_fd (api_client *c, const char *method, const char *path, int fd,
-                const char *const *headers, polis_error **err)
+                const char *const *headers, size_t *sent, polis_error **err)
 {
-  return client_send_common (c, method, path, NULL, fd, headers, false, err);
+  return client_send_common (c, method, path, NULL, fd, headers, false, sent,
+                             err);
 }
 
 static polis_error_class
@@ -386,7 +390,7 @@ client_hijack (api_client *c, const char *path, const json_t *body,
                polis_error **err)
 {
   cleanup_http_conn http_conn *conn
-      = client_send_common (c, "POST", path, body, -1, NULL, true, err);
+      = client_send_common (c, "POST", path, body, -1, NULL, true, NULL, err);
   if (conn == NULL)
     return NULL;
   int status = http_conn_status (conn);

@@ -60,10 +60,12 @@ http_conn *client_send (api_client *c, const char *method, const char *path,
                         const json_t *body, const char *const *headers,
                         polis_error **err);
 
-/* Like client_send, but the body is streamed chunked from FD. */
+/* Like client_send, but the body is streamed chunked from FD; *SENT (when
+   not NULL) gets the number of body bytes. */
 http_conn *client_send_fd (api_client *c, const char *method,
                            const char *path, int fd,
-                           const char *const *headers, polis_error **err);
+                           const char *const *headers, size_t *sent,
+                           polis_error **err);
 
 /* If CONN's status is >= 400, read its body and fail with the daemon's
    message ("Error response from daemon: ..."), classed by status. */

@@ -82,39 +82,96 @@ cmp_port (const void *a, const void *b)
   return strcmp (ix ? ix : "", iy ? iy : "");
 }
 
-/* docker's DisplayablePorts, without the merging of consecutive ranges. */
+typedef struct
+{
+  char key[128]; /* "tcp" or "IP/tcp" */
+  json_int_t first, last;
+} port_group;
+
+static char *
+form_group (const char *key, json_int_t start, json_int_t last)
+{
+  const char *slash = strrchr (key, '/');
+  cleanup_free char *ip = slash ? xstrndup (key, (size_t) (slash - key)) : NULL;
+  const char *type = slash ? slash + 1 : key;
+  cleanup_free char *group = start != last ? xasprintf ("%lld-%lld", (long long) start, (long long) last)
+                                           : xasprintf ("%lld", (long long) start);
+  if (ip && *ip)
+    return xasprintf ("%s:%s->%s/%s", ip, group, group, type);
+  return xasprintf ("%s/%s", group, type);
+}
+
+static void
+join_add (char **out, const char *piece)
+{
+  char *n = xasprintf ("%s%s%s", *out, **out ? ", " : "", piece);
+  free (*out);
+  *out = n;
+}
+
+/* docker's DisplayablePorts: consecutive ports grouped into ranges,
+   published ones as "ip:public->private/type" at the end. */
 static char *
 displayable_ports (json_t *ports)
 {
   size_t n = json_array_size (ports);
+  char *out = xstrdup ("");
   if (n == 0)
-    return xstrdup ("");
+    return out;
   cleanup_free json_t **v = xmalloc (n * sizeof (json_t *));
   for (size_t i = 0; i < n; i++)
     v[i] = json_array_get (ports, i);
   qsort (v, n, sizeof (json_t *), cmp_port);
-  char *out = xstrdup ("");
+  cleanup_free port_group *groups = xzalloc (n * sizeof (port_group));
+  size_t ng = 0;
+  cleanup_free char *mappings = xstrdup ("");
   for (size_t i = 0; i < n; i++)
     {
       const char *ip = json_string_value (json_object_get (v[i], "IP"));
       const char *type = json_string_value (json_object_get (v[i], "Type"));
-      json_int_t priv = json_integer_value (json_object_get (v[i], "PrivatePort"));
+      json_int_t cur = json_integer_value (json_object_get (v[i], "PrivatePort"));
       json_int_t pub = json_integer_value (json_object_get (v[i], "PublicPort"));
-      char *piece;
-      if (pub)
+      char key[128];
+      snprintf (key, sizeof key, "%s", type ? type : "tcp");
+      if (ip && *ip)
         {
-          bool v6 = ip && strchr (ip, ':');
-          piece = xasprintf ("%s%s%s:%lld->%lld/%s", v6 ? "[" : "", ip ? ip : "",
-                             v6 ? "]" : "", (long long) pub, (long long) priv,
-                             type ? type : "tcp");
+          if (pub != cur)
+            {
+              bool v6 = strchr (ip, ':') != NULL;
+              cleanup_free char *m = xasprintf ("%s%s%s:%lld->%lld/%s", v6 ? "[" : "", ip, v6 ? "]" : "",
+                                                (long long) pub, (long long) cur, type ? type : "tcp");
+              join_add (&mappings, m);
+              continue;
+            }
+          snprintf (key, sizeof key, "%s/%s", ip, type ? type : "tcp");
         }
-      else
-        piece = xasprintf ("%lld/%s", (long long) priv, type ? type : "tcp");
-      char *nout = xasprintf ("%s%s%s", out, *out ? ", " : "", piece);
-      free (piece);
-      free (out);
-      out = nout;
+      port_group *g = NULL;
+      for (size_t k = 0; k < ng; k++)
+        if (strcmp (groups[k].key, key) == 0)
+          g = &groups[k];
+      if (g == NULL)
+        {
+          g = &groups[ng++];
+          snprintf (g->key, sizeof g->key, "%s", key);
+          g->first = g->last = cur;
+          continue;
+        }
+      if (cur == g->last + 1)
+        {
+          g->last = cur;
+          continue;
+        }
+      cleanup_free char *piece = form_group (g->key, g->first, g->last);
+      join_add (&out, piece);
+      g->first = g->last = cur;
     }
+  for (size_t k = 0; k < ng; k++)
+    {
+      cleanup_free char *piece = form_group (groups[k].key, groups[k].first, groups[k].last);
+      join_add (&out, piece);
+    }
+  if (*mappings)
+    join_add (&out, mappings);
   return out;
 }
 
@@ -258,7 +315,7 @@ ps_row (json_t *c, bool trunc)
   else
     size = xstrdup ("0B");
   json_object_set_new (row, "Size", json_string (size));
-  json_object_set_new (row, "Platform", json_string (""));
+  json_object_set_new (row, "Platform", json_null ());
   return row;
 }
 
@@ -573,8 +630,8 @@ cmd_port (cli_ctx *ctx, int argc, char **argv)
           json_t *bd = json_array_get (binds, b);
           const char *ip = json_string_value (json_object_get (bd, "HostIp"));
           const char *hp = json_string_value (json_object_get (bd, "HostPort"));
-          if (ip == NULL || *ip == '\0')
-            ip = "0.0.0.0";
+          if (ip == NULL)
+            ip = "";
           bool v6 = strchr (ip, ':') != NULL;
           if (want)
             printf ("%s%s%s:%s\n", v6 ? "[" : "", ip, v6 ? "]" : "", hp ? hp : "");

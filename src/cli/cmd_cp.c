@@ -191,7 +191,7 @@ copy_from_container (cli_ctx *ctx, const char *container, const char *src,
       cleanup_error polis_error *rerr = NULL;
       file_remove_tree_at (AT_FDCWD, tmpdir, &rerr);
     }
-  if (status == 0 && !quiet)
+  if (status == 0 && !quiet && isatty (STDERR_FILENO))
     {
       cleanup_free char *sz = units_human_size ((double) total, 3);
       fprintf (stderr, "Successfully copied %s to %s\n", sz, dest);
@@ -226,7 +226,7 @@ copy_to_container (cli_ctx *ctx, const char *src, const char *container,
   client_query_add (&pp, "path", put_dir);
   if (strcmp (src, "-") == 0)
     {
-      cleanup_http_conn http_conn *c = client_send_fd (ctx->client, "PUT", pp, STDIN_FILENO, NULL, &err);
+      cleanup_http_conn http_conn *c = client_send_fd (ctx->client, "PUT", pp, STDIN_FILENO, NULL, NULL, &err);
       if (c == NULL || client_check (c, &err) < 0)
         return cli_error (ctx, err);
       return 0;
@@ -243,20 +243,22 @@ copy_to_container (cli_ctx *ctx, const char *src, const char *container,
   cleanup_free char *dcopy2 = xstrdup (dest);
   const char *newbase = dest_dir ? sbase : basename (dcopy2);
   cleanup_free char *xform = xasprintf ("s|^%s|%s|", sbase, newbase);
-  char *argv[] = { "tar", "-c", "-C", (char *) sdir, "--transform", xform, "-f", "-", (char *) sbase, NULL };
+  char *argv[] = { "tar", "-c", "-b", "1", "-C", (char *) sdir, "--transform", xform, "-f", "-", (char *) sbase, NULL };
   int fd = -1;
   pid_t pid = spawn_tar (argv, false, &fd, &err);
   if (pid < 0)
     return cli_error (ctx, err);
-  cleanup_http_conn http_conn *c = client_send_fd (ctx->client, "PUT", pp, fd, NULL, &err);
+  size_t sent = 0;
+  cleanup_http_conn http_conn *c = client_send_fd (ctx->client, "PUT", pp, fd, NULL, &sent, &err);
   close (fd);
   cleanup_error polis_error *terr = NULL;
   wait_tar (pid, &terr);
   if (c == NULL || client_check (c, &err) < 0)
     return cli_error (ctx, err);
-  if (!quiet)
+  /* docker reports the bytes of the tar stream, on a terminal only. */
+  if (!quiet && isatty (STDERR_FILENO))
     {
-      cleanup_free char *sz = units_human_size ((double) st.st_size, 3);
+      cleanup_free char *sz = units_human_size ((double) sent, 3);
       fprintf (stderr, "Successfully copied %s to %s:%s\n", sz, container, dest);
     }
   return 0;

@@ -319,11 +319,12 @@ image_row (json_t *img, const char *repo, const char *tag, const char *digest,
   json_int_t size = json_integer_value (json_object_get (img, "Size"));
   cleanup_free char *s = units_human_size ((double) size, 3);
   json_object_set_new (row, "Size", json_string (s));
-  json_object_set_new (row, "VirtualSize", json_string (s));
+  cleanup_free char *vs = units_human_size ((double) size, 4);
+  json_object_set_new (row, "VirtualSize", json_string (vs));
   json_int_t shared = json_integer_value (json_object_get (img, "SharedSize"));
   cleanup_free char *ss = shared >= 0 ? units_human_size ((double) shared, 3) : xstrdup ("N/A");
   json_object_set_new (row, "SharedSize", json_string (ss));
-  cleanup_free char *us = units_human_size ((double) (size - (shared > 0 ? shared : 0)), 3);
+  cleanup_free char *us = units_human_size ((double) (size - (shared > 0 ? shared : 0)), 4);
   json_object_set_new (row, "UniqueSize", json_string (us));
   json_int_t ctrs = json_integer_value (json_object_get (img, "Containers"));
   cleanup_free char *cs = ctrs >= 0 ? xasprintf ("%lld", (long long) ctrs) : xstrdup ("N/A");
@@ -391,14 +392,6 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
         }
       json_t *tags = json_object_get (img, "RepoTags");
       json_t *dg = json_object_get (img, "RepoDigests");
-      const char *digest = "<none>";
-      if (json_array_size (dg) > 0)
-        {
-          const char *d = json_string_value (json_array_get (dg, 0));
-          const char *at = d ? strchr (d, '@') : NULL;
-          if (at)
-            digest = at + 1;
-        }
       size_t nt = json_array_size (tags);
       size_t emitted = 0;
       for (size_t t = 0; t < nt; t++)
@@ -417,6 +410,15 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
             }
           else
             repo = xstrdup (rt);
+          /* The digest shown is the one recorded for this repository. */
+          const char *digest = "<none>";
+          for (size_t k = 0; digests && k < json_array_size (dg); k++)
+            {
+              const char *d = json_string_value (json_array_get (dg, k));
+              const char *at = d ? strchr (d, '@') : NULL;
+              if (at && (size_t) (at - d) == strlen (repo) && strncmp (d, repo, strlen (repo)) == 0)
+                digest = at + 1;
+            }
           cleanup_free char *frepo = cli_familiar (repo);
           cleanup_json json_t *row = image_row (img, frepo, tag, digest, !no_trunc);
           if (cli_formatter_row (f, row, &err) < 0)
@@ -425,7 +427,15 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
         }
       if (emitted == 0)
         {
-          cleanup_json json_t *row = image_row (img, "<none>", "<none>", digest, !no_trunc);
+          /* Digest-only references get a row of their own. */
+          const char *digest = "<none>";
+          const char *d = json_string_value (json_array_get (dg, 0));
+          const char *at = d ? strchr (d, '@') : NULL;
+          cleanup_free char *repo = at ? xstrndup (d, (size_t) (at - d)) : xstrdup ("<none>");
+          cleanup_free char *frepo = cli_familiar (repo);
+          if (at && digests)
+            digest = at + 1;
+          cleanup_json json_t *row = image_row (img, frepo, "<none>", digest, !no_trunc);
           if (cli_formatter_row (f, row, &err) < 0)
             return cli_error (ctx, err);
         }
@@ -573,7 +583,7 @@ cmd_load (cli_ctx *ctx, int argc, char **argv)
   cleanup_error polis_error *err = NULL;
   cleanup_http_conn http_conn *conn = client_send_fd (ctx->client, "POST",
                                                       quiet ? "/images/load?quiet=1" : "/images/load",
-                                                      input ? fd : STDIN_FILENO, NULL, &err);
+                                                      input ? fd : STDIN_FILENO, NULL, NULL, &err);
   if (conn == NULL || client_check (conn, &err) < 0)
     return cli_error (ctx, err);
   if (jsonmsg_stream (conn, stdout, false, &err) < 0)
@@ -632,7 +642,7 @@ cmd_import (cli_ctx *ctx, int argc, char **argv)
   if (remote)
     conn = client_send (ctx->client, "POST", p, NULL, NULL, &err);
   else
-    conn = client_send_fd (ctx->client, "POST", p, fd >= 0 ? fd : STDIN_FILENO, NULL, &err);
+    conn = client_send_fd (ctx->client, "POST", p, fd >= 0 ? fd : STDIN_FILENO, NULL, NULL, &err);
   if (conn == NULL || client_check (conn, &err) < 0)
     return cli_error (ctx, err);
   if (jsonmsg_stream (conn, stdout, false, &err) < 0)

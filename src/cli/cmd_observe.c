@@ -218,16 +218,18 @@ cmd_image_inspect (cli_ctx *ctx, int argc, char **argv)
 /* ---- stats ---- */
 
 static json_t *
-stats_row (json_t *s, bool trunc)
+stats_row (json_t *s, const char *asked, bool trunc)
 {
   json_t *row = json_object ();
   const char *id = json_string_value (json_object_get (s, "id"));
+  if (id == NULL || *id == '\0')
+    id = asked;
   cleanup_free char *sid = trunc ? cli_short_id (id) : xstrdup (id ? id : "");
   const char *name = json_string_value (json_object_get (s, "name"));
   if (name && *name == '/')
     name++;
   json_object_set_new (row, "ID", json_string (sid));
-  json_object_set_new (row, "Container", json_string (sid));
+  json_object_set_new (row, "Container", json_string (asked));
   json_object_set_new (row, "Name", json_string (name ? name : "--"));
   json_t *cpu = json_object_get (s, "cpu_stats");
   json_t *pre = json_object_get (s, "precpu_stats");
@@ -362,7 +364,7 @@ cmd_stats (cli_ctx *ctx, int argc, char **argv)
               status = 1;
               continue;
             }
-          cleanup_json json_t *row = stats_row (s, !no_trunc);
+          cleanup_json json_t *row = stats_row (s, *id, !no_trunc);
           if (cli_formatter_row (f, row, &err) < 0)
             return cli_error (ctx, err);
         }
@@ -472,7 +474,11 @@ cmd_events (cli_ctx *ctx, int argc, char **argv)
               const char *action = json_string_value (json_object_get (ev, "Action"));
               json_t *actor = json_object_get (ev, "Actor");
               const char *aid = json_string_value (json_object_get (actor, "ID"));
-              printf ("%s.%09lld%.3s:%s %s %s %s", ts, (long long) (tn % 1000000000LL), tz, tz + 3,
+              /* Go's Z07:00: "Z" for UTC, else +hh:mm. */
+              char zone[8] = "Z";
+              if (tm.tm_gmtoff != 0)
+                snprintf (zone, sizeof zone, "%.3s:%s", tz, tz + 3);
+              printf ("%s.%09lld%s %s %s %s", ts, (long long) (tn % 1000000000LL), zone,
                       type ? type : "", action ? action : "", aid ? aid : "");
               json_t *attrs = json_object_get (actor, "Attributes");
               if (json_object_size (attrs) > 0)
