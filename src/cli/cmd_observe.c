@@ -475,9 +475,9 @@ cmd_events (cli_ctx *ctx, int argc, char **argv)
               json_t *actor = json_object_get (ev, "Actor");
               const char *aid = json_string_value (json_object_get (actor, "ID"));
               /* Go's Z07:00: "Z" for UTC, else +hh:mm. */
-              char zone[8] = "Z";
+              char zone[24] = "Z";
               if (tm.tm_gmtoff != 0)
-                snprintf (zone, sizeof zone, "%.3s:%s", tz, tz + 3);
+                snprintf (zone, sizeof zone, "%.3s:%.2s", tz, tz + 3);
               printf ("%s.%09lld%s %s %s %s", ts, (long long) (tn % 1000000000LL), zone,
                       type ? type : "", action ? action : "", aid ? aid : "");
               json_t *attrs = json_object_get (actor, "Attributes");
