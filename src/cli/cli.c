@@ -192,7 +192,8 @@ cli_parse (cli_ctx *ctx, const opt_def *defs, int argc, char **argv,
         }
       else
         fprintf (stderr, "%s\n", m);
-      fprintf (stderr, "See '%s %s --help'.\n", ctx->prog, ctx->cmd);
+      fprintf (stderr, "\nUsage:  %s %s %s\n\nRun '%s %s --help' for more information\n",
+               ctx->prog, ctx->cmd, ctx->usage ? ctx->usage : "", ctx->prog, ctx->cmd);
       return 125;
     }
   if (help)
@@ -203,18 +204,29 @@ cli_parse (cli_ctx *ctx, const opt_def *defs, int argc, char **argv,
   int got = (int) strv_length (*positional);
   if (got < min_args || (max_args >= 0 && got > max_args))
     {
-      const char *what;
-      int want;
-      if (min_args == max_args)
-        what = "exactly", want = min_args;
-      else if (got < min_args)
-        what = "at least", want = min_args;
+      /* docker's cli/required.go wordings, "See" and "Run" as it has them. */
+      char what[96];
+      const char *verb = "Run";
+      if (max_args == 0)
+        snprintf (what, sizeof what, "accepts no arguments");
+      else if (min_args == max_args)
+        snprintf (what, sizeof what, "requires %d argument%s", min_args,
+                  min_args == 1 ? "" : "s");
+      else if (max_args < 0)
+        {
+          snprintf (what, sizeof what, "requires at least %d argument%s",
+                    min_args, min_args == 1 ? "" : "s");
+          verb = "See";
+        }
+      else if (min_args == 0)
+        snprintf (what, sizeof what, "requires at most %d argument%s",
+                  max_args, max_args == 1 ? "" : "s");
       else
-        what = "at most", want = max_args;
-      fprintf (stderr, "\"%s %s\" requires %s %d argument%s.\nSee '%s %s --help'.\n",
-               ctx->prog, ctx->cmd, what, want, want == 1 ? "" : "s",
-               ctx->prog, ctx->cmd);
-      cli_print_usage (ctx, NULL, stderr);
+        snprintf (what, sizeof what, "requires at least %d and at most %d arguments",
+                  min_args, max_args);
+      fprintf (stderr, "%s: '%s %s' %s\n\nUsage:  %s %s %s\n\n%s '%s %s --help' for more information\n",
+               ctx->prog, ctx->prog, ctx->cmd, what, ctx->prog, ctx->cmd,
+               ctx->usage ? ctx->usage : "", verb, ctx->prog, ctx->cmd);
       return 1;
     }
   return 0;
@@ -416,7 +428,7 @@ cli_formatter_row (cli_formatter *f, json_t *row, polis_error **err)
   cleanup_free char *out = NULL;
   int r = gotemplate_exec (f->tpl, sorted, true, &out, err);
   if (r < 0)
-    return -1;
+    return error_wrap (err, "template parsing error");
   formatter_add (f, out);
   return 0;
 }
@@ -572,9 +584,8 @@ cli_main (int argc, char **argv)
                 }
             }
         if (fn == NULL)
-          return cli_fail (1, "%s: '%s %s' is not a %s command.\nSee '%s "
-                              "--help'",
-                           prog, *g, sub, prog, prog);
+          return cli_fail (1, "%s: unknown command: %s %s %s\n\nRun '%s %s --help' for more information",
+                           prog, prog, *g, sub, prog, *g);
         snprintf (cmdname, sizeof cmdname, "%s %s", *g, sub);
         ctx.cmd = cmdname;
         i += 2;
@@ -590,8 +601,8 @@ cli_main (int argc, char **argv)
             ctx.summary = c->summary;
           }
       if (fn == NULL)
-        return cli_fail (1, "%s: '%s' is not a %s command.\nSee '%s --help'",
-                         prog, argv[i], prog, prog);
+        return cli_fail (1, "%s: unknown command: %s %s\n\nRun '%s --help' for more information",
+                         prog, prog, argv[i], prog);
       snprintf (cmdname, sizeof cmdname, "%s", argv[i]);
       ctx.cmd = cmdname;
       i++;

@@ -351,8 +351,16 @@ client_check (http_conn *conn, polis_error **err)
   while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
     l--;
   if (l == 0)
-    return error_set (err, client_class_of_status (status), 0,
-                      "Error response from daemon: %d", status);
+    {
+      /* docker's words for an empty error body. */
+      cleanup_free char *esc = http_query_escape (http_conn_sock_hint (conn));
+      return error_set (err, client_class_of_status (status), 0,
+                        "request returned %d %s for API route and version "
+                        "http://%s%s, check if the server supports the "
+                        "requested API version",
+                        status, http_conn_reason (conn), esc,
+                        http_conn_target (conn));
+    }
   return error_set (err, client_class_of_status (status), 0,
                     "Error response from daemon: %.*s", (int) l, msg);
 }

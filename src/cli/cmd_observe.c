@@ -148,12 +148,7 @@ inspect_common (cli_ctx *ctx, int argc, char **argv, const char *forced_type)
           else if (type == NULL)
             fprintf (stderr, "Error: No such object: %s\n", *a);
           else if (last)
-            {
-              const char *m = last->msg;
-              if (strncmp (m, "Error response from daemon: ", 28) == 0)
-                m += 28;
-              fprintf (stderr, "Error: %s\n", m);
-            }
+            fprintf (stderr, "%s\n", last->msg);
           continue;
         }
       json_array_append_new (results, obj);

@@ -48,6 +48,9 @@ struct http_conn
   bool chunk_done;    /* BODY_CHUNKED: the last chunk was read */
   bool body_done;
   bool head_request;
+  char *target; /* the request's path, for messages */
+  char *reason; /* the status line's reason phrase */
+  char *path;   /* the socket */
 };
 
 http_conn *
@@ -76,6 +79,7 @@ http_conn_open_unix (const char *path, polis_error **err)
   http_conn *c = xzalloc (sizeof *c);
   c->fd = move_fd (fd);
   c->buf = xmalloc (HTTP_CLIENT_BUF);
+  c->path = xstrdup (path);
   return c;
 }
 
@@ -90,6 +94,9 @@ http_conn_free (http_conn *c)
   free (c->buf);
   free (c->head);
   free (c->headers);
+  free (c->target);
+  free (c->reason);
+  free (c->path);
   free (c);
   errno = saved;
 }
@@ -135,6 +142,8 @@ http_conn_send_request (http_conn *c, const char *method, const char *target,
   APPEND ("\r\n");
 #undef APPEND
   c->head_request = strcmp (method, "HEAD") == 0;
+  free (c->target);
+  c->target = xstrdup (target);
   int r = file_write_all (c->fd, head, n, err);
   if (r < 0)
     return error_wrap (err, "send request");
@@ -280,6 +289,12 @@ http_conn_read_head (http_conn *c, polis_error **err)
   if (line == NULL || strncmp (line, "HTTP/1.", 7) != 0 || strlen (line) < 12)
     return error_set (err, ERROR_INVALID, EBADMSG, "malformed HTTP response");
   c->status = atoi (line + 9);
+  {
+    size_t ll = strlen (line);
+    if (ll && line[ll - 1] == '\r')
+      line[--ll] = '\0';
+    c->reason = xstrdup (ll > 13 ? line + 13 : "");
+  }
   if (c->status < 100 || c->status > 999)
     return error_set (err, ERROR_INVALID, EBADMSG, "malformed HTTP status");
   while ((line = strtok_r (NULL, "\n", &save)) != NULL)
@@ -469,6 +484,24 @@ http_conn_read_all (http_conn *c, size_t max, size_t *len, polis_error **err)
   if (len)
     *len = n;
   return steal_pointer (&out);
+}
+
+const char *
+http_conn_target (const http_conn *c)
+{
+  return c->target ? c->target : "";
+}
+
+const char *
+http_conn_reason (const http_conn *c)
+{
+  return c->reason ? c->reason : "";
+}
+
+const char *
+http_conn_sock_hint (const http_conn *c)
+{
+  return c->path ? c->path : "";
 }
 
 int

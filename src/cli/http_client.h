@@ -66,6 +66,13 @@ ssize_t http_conn_read_body (http_conn *c, void *buf, size_t len,
 char *http_conn_read_all (http_conn *c, size_t max, size_t *len,
                           polis_error **err);
 
+/* The request target sent ("/v1.51/containers/json"), and the status
+   line's reason phrase ("Not Found"). */
+const char *http_conn_target (const http_conn *c);
+const char *http_conn_reason (const http_conn *c);
+/* The socket's path. */
+const char *http_conn_sock_hint (const http_conn *c);
+
 /* After a 101: the socket, and the bytes already read past the head
    (copied into BUF, at most LEN; returns how many).  The connection keeps
    owning the fd. */
