@@ -372,24 +372,9 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
   cleanup_json json_t *list = NULL;
   if (client_call (ctx->client, "GET", path, NULL, &list, &err) < 0)
     return cli_error (ctx, err);
-  cleanup_strv char **seen = xzalloc (sizeof (char *));
   for (size_t i = 0; i < json_array_size (list); i++)
     {
       json_t *img = json_array_get (list, i);
-      if (quiet)
-        {
-          const char *id = json_string_value (json_object_get (img, "Id"));
-          bool dup = false;
-          for (char **s = seen; *s; s++)
-            dup |= id && strcmp (*s, id) == 0;
-          if (dup || id == NULL)
-            continue;
-          strv_append (&seen, id);
-          cleanup_json json_t *row = image_row (img, "", "", "", !no_trunc);
-          if (cli_formatter_row (f, row, &err) < 0)
-            return cli_error (ctx, err);
-          continue;
-        }
       json_t *tags = json_object_get (img, "RepoTags");
       json_t *dg = json_object_get (img, "RepoDigests");
       size_t nt = json_array_size (tags);
