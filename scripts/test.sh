@@ -20,13 +20,21 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
 
 echo "== integration (polis-runtime, release)"
-RUNTIME=polis pytest tests/integration --ignore=tests/integration/image
+RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
 echo "== integration (polis-runtime, asan+ubsan)"
-RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
 echo "== integration (runc, peer)"
-RUNTIME=runc pytest tests/integration --ignore=tests/integration/image
+RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
 echo "== integration (crun, peer)"
-RUNTIME=crun pytest tests/integration --ignore=tests/integration/image
+RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
+echo "== CLI (polis against a Docker-API server: polisd when built, else podman)"
+pytest tests/integration/cli
+echo "== CLI (polis, asan+ubsan)"
+POLIS_CLI="$top/build-asan/polis" pytest tests/integration/cli
+if [ -x "$top/build/polisd" ]; then
+  echo "== CLI (polis against podman, peer)"
+  SERVER=podman pytest tests/integration/cli
+fi
 echo "== images (polis-image against a local docker-registry, release)"
 pytest tests/integration/image
 echo "== images (polis-image, asan+ubsan)"
