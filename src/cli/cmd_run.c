@@ -66,8 +66,10 @@ session_signal (void *ud, int sig)
 {
   session *s = ud;
   cleanup_error polis_error *err = NULL;
-  cleanup_free char *path = client_path ("/containers/%s/kill?signal=%d",
-                                         s->id, sig);
+  /* docker sends the signal's name ("TERM"). */
+  const char *name = sigabbrev_np (sig);
+  cleanup_free char *path = name ? client_path ("/containers/%s/kill?signal=%s", s->id, name)
+                                 : client_path ("/containers/%s/kill?signal=%d", s->id, sig);
   client_call (s->client, "POST", path, NULL, NULL, &err);
 }
 

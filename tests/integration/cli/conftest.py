@@ -70,6 +70,10 @@ class Engine:
         self.env.pop("DOCKER_API_VERSION", None)
         # Never start a daemon behind the test's back.
         self.env["POLIS_NO_AUTOSTART"] = "1"
+        self.registry = None
+        self.registry_proc = None
+        if shutil.which("docker-registry"):
+            self._start_registry()
         if name == "podman":
             self._start_podman()
         elif name == "polisd":
@@ -83,6 +87,30 @@ class Engine:
             self.stop()
             raise RuntimeError("busybox image: %s %s" % (r.stdout, r.stderr))
 
+    def _start_registry(self):
+        """Debian's docker-registry on 127.0.0.1, for pull and push."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        d = os.path.join(self.base, "registry")
+        os.makedirs(d)
+        cfg = os.path.join(d, "config.yml")
+        with open(cfg, "w") as f:
+            f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                    "    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%d\n" % (d, port))
+        self.registry_log = open(os.path.join(d, "log"), "w")
+        self.registry_proc = subprocess.Popen(["docker-registry", "serve", cfg],
+                                              stdout=self.registry_log, stderr=self.registry_log)
+        end = time.time() + 20
+        while time.time() < end:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.registry = "127.0.0.1:%d" % port
+
     def _start_podman(self):
         if shutil.which("podman") is None:
             pytest.fail("podman is not installed (scripts/deps.sh installs it)")
@@ -95,6 +123,12 @@ class Engine:
                     'tmp_dir = "%s/tmp"\nvolume_path = "%s/volumes"\nruntime = "runc"\n'
                     % (self.base, self.base))
         self.env["CONTAINERS_CONF"] = conf
+        if self.registry:
+            # Docker treats loopback registries as insecure; podman must be told.
+            reg = os.path.join(self.base, "registries.conf")
+            with open(reg, "w") as f:
+                f.write('[[registry]]\nlocation = "%s"\ninsecure = true\n' % self.registry)
+            self.env["CONTAINERS_REGISTRIES_CONF"] = reg
         self.root = os.path.join(self.base, "root")
         self.runroot = os.path.join(self.base, "run")
         self.proc = subprocess.Popen(
@@ -145,6 +179,10 @@ class Engine:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+        if self.registry_proc:
+            self.registry_proc.terminate()
+            self.registry_proc.wait()
+            self.registry_log.close()
         for d in (self.runroot, self.root):
             subprocess.run(["umount", "-R", d], capture_output=True)
         shutil.rmtree(self.base, ignore_errors=True)

@@ -354,3 +354,31 @@ def test_restart_and_health_flags(engine):
                    "{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} "
                    "{{.Config.Healthcheck.Retries}}", "h1")
     assert r.stdout == 'on-failure 3 ["CMD-SHELL","true"] 1000000000 2\n', r
+
+
+def test_run_forwards_signals(engine):
+    p = subprocess.Popen([POLIS, "run", "--name", "sig1", "busybox", "sh", "-c",
+                          "trap 'echo got TERM; exit 9' TERM; echo ready; "
+                          "while true; do sleep 0.1; done"],
+                         env=engine.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(15)
+        out, err = p.communicate(timeout=30)
+        assert out == "got TERM\n", (out, err)
+        assert p.returncode == 9
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_attach_to_running_container(engine):
+    engine.cli("run", "-d", "-i", "--name", "att1", "busybox", "sh", "-c",
+               "read line; echo got $line; exit 3", check=True)
+    r = engine.cli("attach", "att1", input="hello\n", timeout=30)
+    assert r.stdout == "got hello\n", r
+    assert r.returncode == 3
+    r = engine.cli("attach", "att1")
+    assert r.returncode == 1
+    assert "You cannot attach to a stopped container, start it first" in r.stderr
