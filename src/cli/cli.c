@@ -145,6 +145,30 @@ cli_error (cli_ctx *ctx, const polis_error *err)
   return 1;
 }
 
+/* Flags as cobra lists them: "  -e, --env list   Set ..." */
+static void
+cli_print_flags (const opt_def *defs, FILE *out)
+{
+  size_t width = 0;
+  char left[128];
+  for (int pass = 0; pass < 2; pass++)
+    for (const opt_def *d = defs; d->name; d++)
+      {
+        const char *type = d->type == OPT_BOOL ? "" : d->type == OPT_STRV ? " list" : " string";
+        if (d->short_name)
+          snprintf (left, sizeof left, "  -%c, --%s%s", d->short_name, d->name, type);
+        else
+          snprintf (left, sizeof left, "      --%s%s", d->name, type);
+        if (pass == 0)
+          {
+            if (strlen (left) > width)
+              width = strlen (left);
+            continue;
+          }
+        fprintf (out, "%-*s   %s\n", (int) width, left, d->help ? d->help : "");
+      }
+}
+
 static void
 cli_print_usage (cli_ctx *ctx, const opt_def *defs, FILE *out)
 {
@@ -153,7 +177,7 @@ cli_print_usage (cli_ctx *ctx, const opt_def *defs, FILE *out)
   if (defs && defs[0].name)
     {
       fprintf (out, "\nOptions:\n");
-      opts_print_help (defs, out);
+      cli_print_flags (defs, out);
     }
 }
 
