@@ -20,7 +20,9 @@ gen() {
   done
   for sub in "container ls" "container inspect" "container prune" "image ls" "image rm" \
              "image inspect" "image prune" "system info" "system events" "system prune" \
-             "volume prune" "network prune"; do
+             "volume create" "volume inspect" "volume ls" "volume prune" "volume rm" \
+             "network connect" "network create" "network disconnect" "network inspect" \
+             "network ls" "network prune" "network rm"; do
     echo "### $sub"
     echo
     echo '```'

@@ -84,41 +84,130 @@ static const cli_command commands[] = {
 };
 
 /* "polis container ls" and friends: management command, subcommand,
-   the flat command it is. */
+   and either the flat command it is (FLAT) or its own function. */
 typedef struct
 {
-  const char *group, *sub;
+  const char *group, *sub, *flat;
   cli_cmd_fn fn;
   const char *usage;
   const char *summary;
+  bool synonym; /* left out of the group's help */
 } cli_alias;
 
 static const cli_alias aliases[] = {
-  { "container", "ls", cmd_ps, "[OPTIONS]", "List containers" },
-  { "container", "list", cmd_ps, "[OPTIONS]", "List containers" },
-  { "container", "inspect", cmd_container_inspect, "[OPTIONS] CONTAINER [CONTAINER...]",
-    "Display detailed information on one or more containers" },
-  { "container", "prune", cmd_container_prune, "[OPTIONS]",
-    "Remove all stopped containers" },
-  { "container", "remove", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]",
-    "Remove one or more containers" },
-  { "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
-  { "image", "list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
-  { "image", "rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
-  { "image", "remove", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
-  { "image", "inspect", cmd_image_inspect, "[OPTIONS] IMAGE [IMAGE...]",
-    "Display detailed information on one or more images" },
-  { "image", "prune", cmd_image_prune, "[OPTIONS]", "Remove unused images" },
-  { "system", "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
-  { "system", "events", cmd_events, "[OPTIONS]", "Get real time events from the server" },
-  { "system", "prune", cmd_system_prune, "[OPTIONS]", "Remove unused data" },
-  { "volume", "prune", cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes" },
-  { "network", "prune", cmd_network_prune, "[OPTIONS]", "Remove all unused networks" },
-  { NULL, NULL, NULL, NULL, NULL },
+  { "container", "attach", "attach", NULL, NULL, NULL, false },
+  { "container", "cp", "cp", NULL, NULL, NULL, false },
+  { "container", "create", "create", NULL, NULL, NULL, false },
+  { "container", "exec", "exec", NULL, NULL, NULL, false },
+  { "container", "inspect", NULL, cmd_container_inspect, "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Display detailed information on one or more containers", false },
+  { "container", "kill", "kill", NULL, NULL, NULL, false },
+  { "container", "logs", "logs", NULL, NULL, NULL, false },
+  { "container", "ls", "ps", NULL, NULL, NULL, false },
+  { "container", "list", "ps", NULL, NULL, NULL, true },
+  { "container", "ps", "ps", NULL, NULL, NULL, true },
+  { "container", "pause", "pause", NULL, NULL, NULL, false },
+  { "container", "port", "port", NULL, NULL, NULL, false },
+  { "container", "prune", NULL, cmd_container_prune, "[OPTIONS]",
+    "Remove all stopped containers", false },
+  { "container", "rename", "rename", NULL, NULL, NULL, false },
+  { "container", "restart", "restart", NULL, NULL, NULL, false },
+  { "container", "rm", "rm", NULL, NULL, NULL, false },
+  { "container", "remove", "rm", NULL, NULL, NULL, true },
+  { "container", "run", "run", NULL, NULL, NULL, false },
+  { "container", "start", "start", NULL, NULL, NULL, false },
+  { "container", "stats", "stats", NULL, NULL, NULL, false },
+  { "container", "stop", "stop", NULL, NULL, NULL, false },
+  { "container", "top", "top", NULL, NULL, NULL, false },
+  { "container", "unpause", "unpause", NULL, NULL, NULL, false },
+  { "container", "update", "update", NULL, NULL, NULL, false },
+  { "container", "wait", "wait", NULL, NULL, NULL, false },
+  { "image", "history", "history", NULL, NULL, NULL, false },
+  { "image", "import", "import", NULL, NULL, NULL, false },
+  { "image", "inspect", NULL, cmd_image_inspect, "[OPTIONS] IMAGE [IMAGE...]",
+    "Display detailed information on one or more images", false },
+  { "image", "load", "load", NULL, NULL, NULL, false },
+  { "image", "ls", "images", NULL, NULL, NULL, false },
+  { "image", "list", "images", NULL, NULL, NULL, true },
+  { "image", "prune", NULL, cmd_image_prune, "[OPTIONS]", "Remove unused images", false },
+  { "image", "pull", "pull", NULL, NULL, NULL, false },
+  { "image", "push", "push", NULL, NULL, NULL, false },
+  { "image", "rm", "rmi", NULL, NULL, NULL, false },
+  { "image", "remove", "rmi", NULL, NULL, NULL, true },
+  { "image", "save", "save", NULL, NULL, NULL, false },
+  { "image", "tag", "tag", NULL, NULL, NULL, false },
+  { "system", "events", "events", NULL, NULL, NULL, false },
+  { "system", "info", "info", NULL, NULL, NULL, false },
+  { "system", "prune", NULL, cmd_system_prune, "[OPTIONS]", "Remove unused data", false },
+  { "volume", "create", NULL, cmd_volume_create, "[OPTIONS] [VOLUME]", "Create a volume", false },
+  { "volume", "inspect", NULL, cmd_volume_inspect, "[OPTIONS] VOLUME [VOLUME...]",
+    "Display detailed information on one or more volumes", false },
+  { "volume", "ls", NULL, cmd_volume_ls, "[OPTIONS]", "List volumes", false },
+  { "volume", "list", NULL, cmd_volume_ls, "[OPTIONS]", "List volumes", true },
+  { "volume", "prune", NULL, cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes", false },
+  { "volume", "rm", NULL, cmd_volume_rm, "[OPTIONS] VOLUME [VOLUME...]",
+    "Remove one or more volumes", false },
+  { "volume", "remove", NULL, cmd_volume_rm, "[OPTIONS] VOLUME [VOLUME...]",
+    "Remove one or more volumes", true },
+  { "network", "connect", NULL, cmd_network_connect, "[OPTIONS] NETWORK CONTAINER",
+    "Connect a container to a network", false },
+  { "network", "create", NULL, cmd_network_create, "[OPTIONS] NETWORK", "Create a network", false },
+  { "network", "disconnect", NULL, cmd_network_disconnect, "[OPTIONS] NETWORK CONTAINER",
+    "Disconnect a container from a network", false },
+  { "network", "inspect", NULL, cmd_network_inspect, "[OPTIONS] NETWORK [NETWORK...]",
+    "Display detailed information on one or more networks", false },
+  { "network", "ls", NULL, cmd_network_ls, "[OPTIONS]", "List networks", false },
+  { "network", "list", NULL, cmd_network_ls, "[OPTIONS]", "List networks", true },
+  { "network", "prune", NULL, cmd_network_prune, "[OPTIONS]", "Remove all unused networks", false },
+  { "network", "rm", NULL, cmd_network_rm, "NETWORK [NETWORK...]", "Remove one or more networks", false },
+  { "network", "remove", NULL, cmd_network_rm, "NETWORK [NETWORK...]", "Remove one or more networks", true },
+  { NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 
-static const char *const groups[] = { "container", "image", "system", "volume",
-                                      "network", NULL };
+static const struct
+{
+  const char *name, *summary;
+} groups[] = {
+  { "container", "Manage containers" }, { "image", "Manage images" },
+  { "network", "Manage networks" },     { "system", "Manage Docker" },
+  { "volume", "Manage volumes" },       { NULL, NULL },
+};
+
+static const cli_command *
+cli_find_command (const char *name)
+{
+  for (const cli_command *c = commands; c->name; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+/* Fill FN, USAGE and SUMMARY from an alias (its flat command's when it
+   has one). */
+static void
+cli_alias_resolve (const cli_alias *al, cli_cmd_fn *fn, const char **usage,
+                   const char **summary)
+{
+  const cli_command *c = al->flat ? cli_find_command (al->flat) : NULL;
+  *fn = c ? c->fn : al->fn;
+  *usage = c ? c->usage : al->usage;
+  *summary = c ? c->summary : al->summary;
+}
+
+static void
+cli_print_group_help (const char *prog, const char *group, const char *summary)
+{
+  printf ("Usage:  %s %s COMMAND\n\n%s\n\nCommands:\n", prog, group, summary);
+  for (const cli_alias *al = aliases; al->group; al++)
+    if (strcmp (al->group, group) == 0 && !al->synonym)
+      {
+        cli_cmd_fn fn;
+        const char *usage, *sum;
+        cli_alias_resolve (al, &fn, &usage, &sum);
+        printf ("  %-11s %s\n", al->sub, sum ? sum : "");
+      }
+  printf ("\nRun '%s %s COMMAND --help' for more information on a command.\n", prog, group);
+}
 
 bool
 cli_stdout_tty (void)
@@ -172,7 +261,7 @@ cli_print_flags (const opt_def *defs, FILE *out)
 static void
 cli_print_usage (cli_ctx *ctx, const opt_def *defs, FILE *out)
 {
-  fprintf (out, "\nUsage:  %s %s %s\n\n%s\n", ctx->prog, ctx->cmd,
+  fprintf (out, "Usage:  %s %s %s\n\n%s\n", ctx->prog, ctx->cmd,
            ctx->usage ? ctx->usage : "", ctx->summary ? ctx->summary : "");
   if (defs && defs[0].name)
     {
@@ -488,13 +577,15 @@ cli_formatter_free (cli_formatter *f)
 static void
 cli_print_main_help (const char *prog)
 {
-  printf ("\nUsage:  %s [OPTIONS] COMMAND\n\nA Docker-compatible client for "
+  printf ("Usage:  %s [OPTIONS] COMMAND\n\nA Docker-compatible client for "
           "the Polis container engine\n\nCommands:\n",
           prog);
   for (const cli_command *c = commands; c->name; c++)
     printf ("  %-10s %s\n", c->name, c->summary);
-  printf ("\nManagement Commands:\n  container  Manage containers\n  image      "
-          "Manage images\n  system     Manage Docker\n\nGlobal Options:\n"
+  printf ("\nManagement Commands:\n");
+  for (size_t g = 0; groups[g].name; g++)
+    printf ("  %-10s %s\n", groups[g].name, groups[g].summary);
+  printf ("\nGlobal Options:\n"
           "  -H, --host string     Daemon socket to connect to "
           "(default " CLIENT_DEFAULT_HOST ", or $DOCKER_HOST)\n"
           "      --root string     Root directory for an auto-started polisd\n"
@@ -571,46 +662,24 @@ cli_main (int argc, char **argv)
   cli_ctx ctx = { .prog = prog };
   cli_cmd_fn fn = NULL;
   char cmdname[64];
-  for (const char *const *g = groups; *g; g++)
-    if (strcmp (argv[i], *g) == 0)
+  for (size_t g = 0; groups[g].name; g++)
+    if (strcmp (argv[i], groups[g].name) == 0)
       {
-        if (i + 1 >= argc)
-          return cli_fail (1, "\"%s %s\" requires a subcommand.\nSee '%s %s "
-                              "--help'.",
-                           prog, *g, prog, *g);
+        const char *group = groups[g].name;
+        if (i + 1 >= argc || strcmp (argv[i + 1], "--help") == 0
+            || strcmp (argv[i + 1], "-h") == 0)
+          {
+            cli_print_group_help (prog, group, groups[g].summary);
+            return 0;
+          }
         const char *sub = argv[i + 1];
-        for (const cli_alias *al = aliases; al->group; al++)
-          if (strcmp (al->group, *g) == 0 && strcmp (al->sub, sub) == 0)
-            {
-              fn = al->fn;
-              ctx.usage = al->usage;
-              ctx.summary = al->summary;
-            }
-        if (fn == NULL)
-          for (const cli_command *c = commands; c->name; c++)
-            {
-              const char *want = sub;
-              if (strcmp (*g, "image") == 0)
-                {
-                  if (strcmp (sub, "history") != 0 && strcmp (sub, "pull") != 0
-                      && strcmp (sub, "push") != 0 && strcmp (sub, "save") != 0
-                      && strcmp (sub, "load") != 0 && strcmp (sub, "import") != 0
-                      && strcmp (sub, "tag") != 0)
-                    continue;
-                }
-              else if (strcmp (*g, "container") != 0)
-                continue;
-              if (strcmp (c->name, want) == 0)
-                {
-                  fn = c->fn;
-                  ctx.usage = c->usage;
-                  ctx.summary = c->summary;
-                }
-            }
+        for (const cli_alias *al = aliases; al->group && fn == NULL; al++)
+          if (strcmp (al->group, group) == 0 && strcmp (al->sub, sub) == 0)
+            cli_alias_resolve (al, &fn, &ctx.usage, &ctx.summary);
         if (fn == NULL)
           return cli_fail (1, "%s: unknown command: %s %s %s\n\nRun '%s %s --help' for more information",
-                           prog, prog, *g, sub, prog, *g);
-        snprintf (cmdname, sizeof cmdname, "%s %s", *g, sub);
+                           prog, prog, group, sub, prog, group);
+        snprintf (cmdname, sizeof cmdname, "%s %s", group, sub);
         ctx.cmd = cmdname;
         i += 2;
         break;

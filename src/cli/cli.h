@@ -126,6 +126,16 @@ int cmd_events (cli_ctx *ctx, int argc, char **argv);
 int cmd_system_prune (cli_ctx *ctx, int argc, char **argv);
 int cmd_volume_prune (cli_ctx *ctx, int argc, char **argv);
 int cmd_network_prune (cli_ctx *ctx, int argc, char **argv);
+int cmd_volume_create (cli_ctx *ctx, int argc, char **argv);
+int cmd_volume_inspect (cli_ctx *ctx, int argc, char **argv);
+int cmd_volume_ls (cli_ctx *ctx, int argc, char **argv);
+int cmd_volume_rm (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_connect (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_create (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_disconnect (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_inspect (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_ls (cli_ctx *ctx, int argc, char **argv);
+int cmd_network_rm (cli_ctx *ctx, int argc, char **argv);
 
 /* Pull IMAGE (a reference as typed), rendering progress on OUT; used by
    pull and by run/create when the image is missing.  0 or -1. */

@@ -210,6 +210,18 @@ cmd_image_inspect (cli_ctx *ctx, int argc, char **argv)
   return inspect_common (ctx, argc, argv, "image");
 }
 
+int
+cmd_volume_inspect (cli_ctx *ctx, int argc, char **argv)
+{
+  return inspect_common (ctx, argc, argv, "volume");
+}
+
+int
+cmd_network_inspect (cli_ctx *ctx, int argc, char **argv)
+{
+  return inspect_common (ctx, argc, argv, "network");
+}
+
 /* ---- stats ---- */
 
 static json_t *

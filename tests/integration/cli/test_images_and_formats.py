@@ -174,3 +174,26 @@ def test_same_output_as_docker(engine):
                                  % (c, a.returncode, a.stdout, a.stderr,
                                     b.returncode, b.stdout, b.stderr)
                                  for c, a, b in differ)
+
+
+def test_volumes_and_networks(engine):
+    r = engine.cli("volume", "create", "polis-v1")
+    assert r.returncode == 0 and r.stdout == "polis-v1\n", r
+    r = engine.cli("volume", "ls")
+    assert r.stdout.splitlines()[0].split() == ["DRIVER", "VOLUME", "NAME"]
+    assert re.search(r"^local\s+polis-v1$", r.stdout, re.M), r.stdout
+    assert engine.cli("volume", "inspect", "-f", "{{.Name}}", "polis-v1").stdout == "polis-v1\n"
+    r = engine.cli("run", "--rm", "-v", "polis-v1:/data", "busybox", "sh", "-c",
+                   "echo kept > /data/f")
+    assert r.returncode == 0, r
+    r = engine.cli("run", "--rm", "-v", "polis-v1:/data", "busybox", "cat", "/data/f")
+    assert r.stdout == "kept\n", r
+    assert engine.cli("volume", "rm", "polis-v1").stdout == "polis-v1\n"
+    r = engine.cli("network", "create", "polis-n1")
+    assert r.returncode == 0 and len(r.stdout.strip()) == 64, r
+    r = engine.cli("network", "ls", "--format", "{{.Name}} {{.Driver}}")
+    assert "polis-n1 bridge\n" in r.stdout, r
+    assert engine.cli("network", "inspect", "-f", "{{.Name}}", "polis-n1").stdout == "polis-n1\n"
+    assert engine.cli("network", "rm", "polis-n1").stdout == "polis-n1\n"
+    r = engine.cli("volume")
+    assert r.returncode == 0 and r.stdout.startswith("Usage:  polis volume COMMAND")
