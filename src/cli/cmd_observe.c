@@ -112,6 +112,8 @@ inspect_common (cli_ctx *ctx, int argc, char **argv, const char *forced_type)
         return cli_fail (1, "template parsing error: %s", err->msg);
     }
   cleanup_json json_t *results = json_array ();
+  /* docker prints what it found first, then what it did not. */
+  cleanup_strv char **errors = xzalloc (sizeof (char *));
   int status = 0;
   for (char **a = pos; *a; a++)
     {
@@ -143,12 +145,13 @@ inspect_common (cli_ctx *ctx, int argc, char **argv, const char *forced_type)
       if (obj == NULL)
         {
           status = 1;
-          if (last && last->cls != ERROR_NOT_FOUND)
-            fprintf (stderr, "%s\n", last->msg);
-          else if (type == NULL)
-            fprintf (stderr, "Error: No such object: %s\n", *a);
-          else if (last)
-            fprintf (stderr, "%s\n", last->msg);
+          if (last && (last->cls != ERROR_NOT_FOUND || type))
+            strv_append (&errors, last->msg);
+          else
+            {
+              cleanup_free char *m = xasprintf ("Error: No such object: %s", *a);
+              strv_append (&errors, m);
+            }
           continue;
         }
       json_array_append_new (results, obj);
@@ -189,6 +192,8 @@ inspect_common (cli_ctx *ctx, int argc, char **argv, const char *forced_type)
       fputc ('\n', stdout);
     }
   fflush (stdout);
+  for (char **e = errors; *e; e++)
+    fprintf (stderr, "%s\n", *e);
   return status;
 }
 

@@ -53,6 +53,32 @@ struct http_conn
   char *path;   /* the socket */
 };
 
+/* Write all of BUF to the socket.  MSG_NOSIGNAL: a daemon that hangs up
+   is an error to report, not a SIGPIPE that kills the CLI. */
+static int
+send_all (int fd, const void *buf, size_t len, polis_error **err)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return error_sys (err, "write to the daemon");
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+http_conn_send_raw (http_conn *c, const void *buf, size_t len,
+                    polis_error **err)
+{
+  return send_all (c->fd, buf, len, err);
+}
+
 http_conn *
 http_conn_open_unix (const char *path, polis_error **err)
 {
@@ -144,12 +170,12 @@ http_conn_send_request (http_conn *c, const char *method, const char *target,
   c->head_request = strcmp (method, "HEAD") == 0;
   free (c->target);
   c->target = xstrdup (target);
-  int r = file_write_all (c->fd, head, n, err);
+  int r = send_all (c->fd, head, n, err);
   if (r < 0)
     return error_wrap (err, "send request");
   if (body != NULL && len > 0)
     {
-      r = file_write_all (c->fd, body, len, err);
+      r = send_all (c->fd, body, len, err);
       if (r < 0)
         return error_wrap (err, "send request body");
     }
@@ -164,19 +190,19 @@ http_conn_send_chunk (http_conn *c, const void *buf, size_t len,
   if (len == 0)
     return 0;
   int w = snprintf (line, sizeof line, "%zx\r\n", len);
-  int r = file_write_all (c->fd, line, (size_t) w, err);
+  int r = send_all (c->fd, line, (size_t) w, err);
   if (r < 0)
     return r;
-  r = file_write_all (c->fd, buf, len, err);
+  r = send_all (c->fd, buf, len, err);
   if (r < 0)
     return r;
-  return file_write_all (c->fd, "\r\n", 2, err);
+  return send_all (c->fd, "\r\n", 2, err);
 }
 
 int
 http_conn_end_chunks (http_conn *c, polis_error **err)
 {
-  return file_write_all (c->fd, "0\r\n\r\n", 5, err);
+  return send_all (c->fd, "0\r\n\r\n", 5, err);
 }
 
 /* Read more bytes into the buffer; 0 at EOF. */

@@ -50,6 +50,10 @@ int http_conn_send_chunk (http_conn *c, const void *buf, size_t len,
                           polis_error **err);
 int http_conn_end_chunks (http_conn *c, polis_error **err);
 
+/* Write raw bytes on the connection (stdin of a hijacked stream). */
+int http_conn_send_raw (http_conn *c, const void *buf, size_t len,
+                        polis_error **err);
+
 /* Read the response head; the status is returned (>= 100), or -1. */
 int http_conn_read_head (http_conn *c, polis_error **err);
 

@@ -186,7 +186,7 @@ stream_pump (http_conn *conn, const stream_opts *o, polis_error **err)
                     saw_ctrl_p = buf[i] == 0x10;
                   }
               cleanup_error polis_error *werr = NULL;
-              if (file_write_all (sock, buf, (size_t) n, &werr) < 0)
+              if (http_conn_send_raw (conn, buf, (size_t) n, &werr) < 0)
                 {
                   stdin_open = false;
                 }

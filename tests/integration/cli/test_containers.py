@@ -5,6 +5,7 @@ events, top, port, update, pause, rename, and exit codes."""
 import json
 import os
 import pty
+import signal
 import select
 import subprocess
 import threading
@@ -382,3 +383,37 @@ def test_attach_to_running_container(engine):
     r = engine.cli("attach", "att1")
     assert r.returncode == 1
     assert "You cannot attach to a stopped container, start it first" in r.stderr
+
+
+def test_window_size_follows_the_terminal(engine):
+    if engine.name == "podman":
+        pytest.skip("podman 4.3 + runc: stty in the container fails (No child processes)")
+    import fcntl
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(POLIS, [POLIS, "run", "--rm", "-it", "busybox", "sh", "-c",
+                          "stty size; sleep 2; stty size"], engine.env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out = b""
+    resized = False
+    end = time.time() + 30
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not resized and b"30 100" in out:
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+                os.kill(pid, signal.SIGWINCH)
+                resized = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = out.decode(errors="replace")
+    assert "30 100" in text and "40 120" in text, text
