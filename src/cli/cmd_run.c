@@ -222,12 +222,22 @@ run_or_create (cli_ctx *ctx, int argc, char **argv, bool run)
     }
   cleanup_error polis_error *err = NULL;
   cleanup_free char *id = NULL;
-  if (run && o.detach && o.rm && o.restart && strcmp (o.restart, "no") != 0)
+  const char *conflict = NULL;
+  bool plain = false; /* docker prints this one without the "run" wrapping */
+  if (o.rm && o.restart && strcmp (o.restart, "no") != 0)
+    conflict = "cannot specify both --restart and --rm";
+  else if (run && o.detach && o.attach && o.attach[0])
+    {
+      conflict = "cannot specify both --attach and --detach";
+      plain = true;
+    }
+  if (conflict)
     {
       container_opts_clear (&o);
-      return cli_fail (125, "%s: conflicting options: cannot specify both "
-                            "--restart and --rm",
-                       ctx->prog);
+      if (plain)
+        return cli_fail (1, "conflicting options: %s", conflict);
+      return cli_fail (125, "%s: conflicting options: %s\n\nRun '%s %s --help' for more information",
+                       ctx->prog, conflict, ctx->prog, ctx->cmd);
     }
   r = create_container (ctx, &o, pos[0], pos + 1, &id, &err);
   if (r < 0)
