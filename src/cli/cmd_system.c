@@ -185,18 +185,46 @@ cmd_info (cli_ctx *ctx, int argc, char **argv)
       printf ("  %s: %s\n", json_string_value (json_array_get (p, 0)) ?: "",
               json_string_value (json_array_get (p, 1)) ?: "");
     }
-  printf (" Logging Driver: %s\n Cgroup Driver: %s\n Cgroup Version: %s\n", str (i, "LoggingDriver"),
-          str (i, "CgroupDriver"), str (i, "CgroupVersion"));
+  if (*str (i, "LoggingDriver"))
+    printf (" Logging Driver: %s\n", str (i, "LoggingDriver"));
+  printf (" Cgroup Driver: %s\n Cgroup Version: %s\n", str (i, "CgroupDriver"),
+          str (i, "CgroupVersion"));
+  json_t *plugins = json_object_get (i, "Plugins");
+  if (plugins)
+    {
+      printf (" Plugins:\n");
+      static const char *const kinds[] = { "Volume", "Network", "Authorization", "Log" };
+      for (size_t k = 0; k < 4; k++)
+        {
+          json_t *l = json_object_get (plugins, kinds[k]);
+          if (json_array_size (l) == 0)
+            continue;
+          printf ("  %s:", kinds[k]);
+          for (size_t j = 0; j < json_array_size (l); j++)
+            printf (" %s", json_string_value (json_array_get (l, j)) ?: "");
+          printf ("\n");
+        }
+    }
+  const char *swarm = str (json_object_get (i, "Swarm"), "LocalNodeState");
+  printf (" Swarm: %s\n", *swarm ? swarm : "inactive");
   json_t *rts = json_object_get (i, "Runtimes");
   if (json_object_size (rts))
     {
-      printf (" Runtimes:");
+      size_t nk = json_object_size (rts), n = 0;
+      cleanup_free const char **keys = xmalloc ((nk + 1) * sizeof (char *));
       const char *k;
       json_t *v;
       json_object_foreach (rts, k, v)
-      printf (" %s", k);
+      keys[n++] = k;
+      qsort (keys, n, sizeof (char *), cmp_str);
+      printf (" Runtimes:");
+      for (size_t j = 0; j < n; j++)
+        printf (" %s", keys[j]);
       printf ("\n Default Runtime: %s\n", str (i, "DefaultRuntime"));
     }
+  printf (" Init Binary: %s\n containerd version: %s\n runc version: %s\n init version: %s\n",
+          str (i, "InitBinary"), str (json_object_get (i, "ContainerdCommit"), "ID"),
+          str (json_object_get (i, "RuncCommit"), "ID"), str (json_object_get (i, "InitCommit"), "ID"));
   json_t *so = json_object_get (i, "SecurityOptions");
   if (json_array_size (so))
     {
@@ -224,19 +252,63 @@ cmd_info (cli_ctx *ctx, int argc, char **argv)
     }
   cleanup_free char *mem = units_bytes_size ((double) N ("MemTotal"));
   printf (" Kernel Version: %s\n Operating System: %s\n OSType: %s\n Architecture: %s\n CPUs: %lld\n"
-          " Total Memory: %s\n Name: %s\n ID: %s\n Docker Root Dir: %s\n Debug Mode: %s\n"
-          " Experimental: %s\n Live Restore Enabled: %s\n",
+          " Total Memory: %s\n Name: %s\n ID: %s\n Docker Root Dir: %s\n Debug Mode: %s\n",
           str (i, "KernelVersion"), str (i, "OperatingSystem"), str (i, "OSType"),
           str (i, "Architecture"), N ("NCPU"), mem, str (i, "Name"), str (i, "ID"),
-          str (i, "DockerRootDir"), json_is_true (json_object_get (i, "Debug")) ? "true" : "false",
-          json_is_true (json_object_get (i, "ExperimentalBuild")) ? "true" : "false",
+          str (i, "DockerRootDir"), json_is_true (json_object_get (i, "Debug")) ? "true" : "false");
+  if (*str (i, "HttpProxy"))
+    printf (" HTTP Proxy: %s\n", str (i, "HttpProxy"));
+  if (*str (i, "HttpsProxy"))
+    printf (" HTTPS Proxy: %s\n", str (i, "HttpsProxy"));
+  if (*str (i, "NoProxy"))
+    printf (" No Proxy: %s\n", str (i, "NoProxy"));
+  json_t *labels = json_object_get (i, "Labels");
+  if (json_array_size (labels))
+    {
+      printf (" Labels:\n");
+      for (size_t k = 0; k < json_array_size (labels); k++)
+        printf ("  %s\n", json_string_value (json_array_get (labels, k)) ?: "");
+    }
+  printf (" Experimental: %s\n", json_is_true (json_object_get (i, "ExperimentalBuild")) ? "true" : "false");
+  json_t *reg = json_object_get (i, "RegistryConfig");
+  json_t *cidrs = json_object_get (reg, "InsecureRegistryCIDRs");
+  json_t *idx = json_object_get (reg, "IndexConfigs");
+  bool any_insecure = json_array_size (cidrs) > 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach (idx, k, v)
+  {
+    if (!json_is_true (json_object_get (v, "Secure")))
+      any_insecure = true;
+  }
+  if (any_insecure)
+    {
+      printf (" Insecure Registries:\n");
+      json_object_foreach (idx, k, v)
+      {
+        if (!json_is_true (json_object_get (v, "Secure")))
+          printf ("  %s\n", k);
+      }
+      for (size_t j = 0; j < json_array_size (cidrs); j++)
+        printf ("  %s\n", json_string_value (json_array_get (cidrs, j)) ?: "");
+    }
+  json_t *mirrors = json_object_get (reg, "Mirrors");
+  if (json_array_size (mirrors))
+    {
+      printf (" Registry Mirrors:\n");
+      for (size_t j = 0; j < json_array_size (mirrors); j++)
+        printf ("  %s\n", json_string_value (json_array_get (mirrors, j)) ?: "");
+    }
+  printf (" Live Restore Enabled: %s\n",
           json_is_true (json_object_get (i, "LiveRestoreEnabled")) ? "true" : "false");
+  if (*str (i, "ProductLicense"))
+    printf (" Product License: %s\n", str (i, "ProductLicense"));
+  printf ("\n");
 #undef N
   json_t *warn = json_object_get (i, "Warnings");
-  if (json_array_size (warn))
-    printf ("\n");
-  for (size_t k = 0; k < json_array_size (warn); k++)
-    fprintf (stderr, "%s\n", json_string_value (json_array_get (warn, k)) ?: "");
+  fflush (stdout);
+  for (size_t w = 0; w < json_array_size (warn); w++)
+    fprintf (stderr, "%s\n", json_string_value (json_array_get (warn, w)) ?: "");
   return 0;
 }
 
