@@ -27,11 +27,11 @@ echo "== integration (runc, peer)"
 RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
 echo "== integration (crun, peer)"
 RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
-echo "== CLI (polis against a Docker-API server: polisd when built, else podman)"
+echo "== CLI (polis against a Docker-API server: polisd with its shim when built, else podman)"
 pytest tests/integration/cli
 echo "== CLI (polis, asan+ubsan)"
 POLIS_CLI="$top/build-asan/polis" pytest tests/integration/cli
-if [ -x "$top/build/polisd" ]; then
+if [ -x "$top/build/polisd" ] && [ -x "$top/build/polis-shim" ]; then
   echo "== CLI (polis against podman, peer)"
   SERVER=podman pytest tests/integration/cli
 fi

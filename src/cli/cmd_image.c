@@ -324,7 +324,8 @@ image_row (json_t *img, const char *repo, const char *tag, const char *digest,
   json_int_t shared = json_integer_value (json_object_get (img, "SharedSize"));
   cleanup_free char *ss = shared >= 0 ? units_human_size ((double) shared, 3) : xstrdup ("N/A");
   json_object_set_new (row, "SharedSize", json_string (ss));
-  cleanup_free char *us = units_human_size ((double) (size - (shared > 0 ? shared : 0)), 4);
+  cleanup_free char *us = shared < 0 ? xstrdup ("N/A")
+                                     : units_human_size ((double) (size - shared), 4);
   json_object_set_new (row, "UniqueSize", json_string (us));
   json_int_t ctrs = json_integer_value (json_object_get (img, "Containers"));
   cleanup_free char *cs = ctrs >= 0 ? xasprintf ("%lld", (long long) ctrs) : xstrdup ("N/A");

@@ -7,7 +7,8 @@ server.  SERVER picks it:
                  (`podman system service`) with private storage, run root,
                  containers.conf and runc (crun 1.8 refuses this hybrid
                  cgroup host)
-The default is polisd when build/polisd exists, else podman.  The server
+The default is polisd when build/polisd and build/polis-shim exist, else
+podman.  The server
 is started once per session by PID and stopped by PID; the busybox image
 is made by scripts/busybox-image.sh through the CLI itself (no registry).
 After each test every container is removed.
@@ -39,7 +40,8 @@ def server_name():
     s = os.environ.get("SERVER")
     if s:
         return s
-    return "polisd" if os.path.exists(POLISD) else "podman"
+    shim = os.path.join(os.path.dirname(POLISD), "polis-shim")
+    return "polisd" if os.path.exists(POLISD) and os.path.exists(shim) else "podman"
 
 
 def _wait_socket(path, proc, timeout=60):
