@@ -394,7 +394,7 @@ cli_short_id (const char *id)
 
 int
 cli_each (cli_ctx *ctx, char **args, const char *method, const char *prefix,
-          const char *suffix, const char *query)
+          const char *suffix, const char *query, bool not_found_ok)
 {
   int status = 0;
   for (char **a = args; a && *a; a++)
@@ -411,7 +411,8 @@ cli_each (cli_ctx *ctx, char **args, const char *method, const char *prefix,
       if (r < 0)
         {
           fprintf (stderr, "%s\n", err->msg);
-          status = 1;
+          if (!(not_found_ok && err->cls == ERROR_NOT_FOUND))
+            status = 1;
           continue;
         }
       printf ("%s\n", *a);

@@ -81,9 +81,11 @@ char *cli_short_id (const char *id);
 
 /* Run one request per argument (stop, kill, rm, pause...) on
    PREFIX + arg + SUFFIX + QUERY, printing each
-   argument that succeeded and each error; 0 or 1 as docker. */
+   argument that succeeded and each error; 0 or 1 as docker.  With
+   NOT_FOUND_OK (rm -f) a missing object is printed but not a failure. */
 int cli_each (cli_ctx *ctx, char **args, const char *method,
-              const char *prefix, const char *suffix, const char *query);
+              const char *prefix, const char *suffix, const char *query,
+              bool not_found_ok);
 
 /* Commands, by file. */
 int cmd_run (cli_ctx *ctx, int argc, char **argv);

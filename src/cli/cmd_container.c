@@ -394,7 +394,7 @@ stop_or_restart (cli_ctx *ctx, int argc, char **argv, const char *action)
   if (timeout)
     client_query_add (&q, "t", timeout);
   cleanup_free char *suffix = xasprintf ("/%s", action);
-  return cli_each (ctx, pos, "POST", "/containers/", suffix, q);
+  return cli_each (ctx, pos, "POST", "/containers/", suffix, q, false);
 }
 
 int
@@ -424,7 +424,7 @@ cmd_kill (cli_ctx *ctx, int argc, char **argv)
   cleanup_free char *q = xstrdup ("");
   if (sig)
     client_query_add (&q, "signal", sig);
-  return cli_each (ctx, pos, "POST", "/containers/", "/kill", q);
+  return cli_each (ctx, pos, "POST", "/containers/", "/kill", q, false);
 }
 
 int
@@ -448,7 +448,7 @@ cmd_rm (cli_ctx *ctx, int argc, char **argv)
     client_query_add (&q, "link", "1");
   if (volumes)
     client_query_add (&q, "v", "1");
-  return cli_each (ctx, pos, "DELETE", "/containers/", "", q);
+  return cli_each (ctx, pos, "DELETE", "/containers/", "", q, force);
 }
 
 int
@@ -459,7 +459,7 @@ cmd_pause (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 1, -1, &pos);
   if (r != 0)
     return r;
-  return cli_each (ctx, pos, "POST", "/containers/", "/pause", NULL);
+  return cli_each (ctx, pos, "POST", "/containers/", "/pause", NULL, false);
 }
 
 int
@@ -470,7 +470,7 @@ cmd_unpause (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 1, -1, &pos);
   if (r != 0)
     return r;
-  return cli_each (ctx, pos, "POST", "/containers/", "/unpause", NULL);
+  return cli_each (ctx, pos, "POST", "/containers/", "/unpause", NULL, false);
 }
 
 int

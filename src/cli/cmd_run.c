@@ -180,9 +180,14 @@ attach_path (const char *id, bool in, bool out, bool errs, const char *keys)
 /* Pump a session's streams with the terminal set up as docker does. */
 static int
 session_pump (api_client *client, http_conn *conn, const char *id, bool exec,
-              bool tty, bool in, bool sig_proxy, polis_error **err)
+              bool tty, bool in, bool sig_proxy, const char *keys,
+              polis_error **err)
 {
   session s = { client, id, exec };
+  unsigned char seq[16];
+  size_t seq_len = 0;
+  if (keys && *keys && stream_parse_detach_keys (keys, seq, &seq_len, err) < 0)
+    return -1;
   struct termios saved;
   bool raw = false;
   if (tty && in && isatty (STDIN_FILENO))
@@ -201,7 +206,9 @@ session_pump (api_client *client, http_conn *conn, const char *id, bool exec,
     .on_resize = tty ? session_resize : NULL,
     .on_signal = (!tty && sig_proxy && !exec) ? session_signal : NULL,
     .ud = &s,
+    .detach_len = seq_len,
   };
+  memcpy (so.detach_seq, seq, seq_len);
   int r = stream_pump (conn, &so, err);
   if (raw)
     stream_restore_mode (STDIN_FILENO, &saved);
@@ -293,7 +300,7 @@ run_or_create (cli_ctx *ctx, int argc, char **argv, bool run)
       printf ("%s\n", id);
       return 0;
     }
-  r = session_pump (ctx->client, attach, id, false, tty, in, sig_proxy, &err);
+  r = session_pump (ctx->client, attach, id, false, tty, in, sig_proxy, keys, &err);
   if (r < 0)
     return cli_error (ctx, err);
   if (r == 1)
@@ -362,7 +369,7 @@ attach_and_wait (cli_ctx *ctx, json_t *c, bool in, bool start,
           return run_status_of_error (err) == 125 ? 1 : run_status_of_error (err);
         }
     }
-  int r = session_pump (ctx->client, attach, id, false, tty, in, sig_proxy, &err);
+  int r = session_pump (ctx->client, attach, id, false, tty, in, sig_proxy, keys, &err);
   if (r < 0)
     return cli_error (ctx, err);
   if (r == 1)
@@ -542,7 +549,7 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
   cleanup_http_conn http_conn *conn = client_hijack (ctx->client, sp, sbody, &err);
   if (conn == NULL)
     return cli_error (ctx, err);
-  r = session_pump (ctx->client, conn, eid, true, tty, interactive, false, &err);
+  r = session_pump (ctx->client, conn, eid, true, tty, interactive, false, keys, &err);
   if (r < 0)
     return cli_error (ctx, err);
   cleanup_free char *ip = client_path ("/exec/%s/json", eid);

@@ -133,7 +133,7 @@ cmd_volume_rm (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 1, -1, &pos);
   if (r != 0)
     return r;
-  return cli_each (ctx, pos, "DELETE", "/volumes/", "", force ? "?force=1" : NULL);
+  return cli_each (ctx, pos, "DELETE", "/volumes/", "", force ? "?force=1" : NULL, force);
 }
 
 static const char network_headers[]

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -91,6 +92,45 @@ stream_term_size (int fd, int *rows, int *cols)
   return true;
 }
 
+int
+stream_parse_detach_keys (const char *spec, unsigned char *out, size_t *len,
+                          polis_error **err)
+{
+  *len = 0;
+  const char *p = spec;
+  while (*p)
+    {
+      const char *comma = strchr (p, ',');
+      size_t n = comma ? (size_t) (comma - p) : strlen (p);
+      unsigned char b;
+      if (n == 1)
+        b = (unsigned char) p[0];
+      else if (n == 6 && strncasecmp (p, "ctrl-", 5) == 0)
+        {
+          char c = p[5];
+          if (c >= 'a' && c <= 'z')
+            b = (unsigned char) (c - 'a' + 1);
+          else if (c >= 'A' && c <= 'Z')
+            b = (unsigned char) (c - 'A' + 1);
+          else if (c == '@')
+            b = 0;
+          else if (c >= '[' && c <= '_')
+            b = (unsigned char) (c - '[' + 27);
+          else
+            return error_set (err, ERROR_INVALID, EINVAL, "Unknown character: '%.*s'", (int) n, p);
+        }
+      else
+        return error_set (err, ERROR_INVALID, EINVAL, "Unknown character: '%.*s'", (int) n, p);
+      if (*len >= 16)
+        return error_set (err, ERROR_INVALID, E2BIG, "detach key sequence too long");
+      out[(*len)++] = b;
+      p += n + (comma ? 1 : 0);
+    }
+  if (*len == 0)
+    return error_set (err, ERROR_INVALID, EINVAL, "empty detach key sequence");
+  return 0;
+}
+
 static int
 stream_output (stream_demux *d, bool tty, const char *buf, size_t len,
                polis_error **err)
@@ -130,7 +170,10 @@ stream_pump (http_conn *conn, const stream_opts *o, polis_error **err)
   bool stdin_open = o->send_stdin;
   if (!stdin_open)
     shutdown (sock, SHUT_WR);
-  bool saw_ctrl_p = false;
+  static const unsigned char default_seq[] = { 0x10, 0x11 };
+  const unsigned char *seq = o->detach_len ? o->detach_seq : default_seq;
+  size_t seq_len = o->detach_len ? o->detach_len : sizeof default_seq;
+  size_t matched = 0;
   int ret = 0;
 
   for (;;)
@@ -178,12 +221,15 @@ stream_pump (http_conn *conn, const stream_opts *o, polis_error **err)
               if (o->detach_keys)
                 for (ssize_t i = 0; i < n; i++)
                   {
-                    if (saw_ctrl_p && buf[i] == 0x11)
+                    if ((unsigned char) buf[i] == seq[matched])
+                      matched++;
+                    else
+                      matched = (unsigned char) buf[i] == seq[0];
+                    if (matched == seq_len)
                       {
                         ret = 1;
                         goto out;
                       }
-                    saw_ctrl_p = buf[i] == 0x10;
                   }
               cleanup_error polis_error *werr = NULL;
               if (http_conn_send_raw (conn, buf, (size_t) n, &werr) < 0)

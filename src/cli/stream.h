@@ -42,13 +42,20 @@ typedef struct
 {
   bool tty;         /* raw output; else stdcopy frames */
   bool send_stdin;  /* copy fd 0 to the connection */
-  bool detach_keys; /* ctrl-p ctrl-q detaches (tty) */
+  bool detach_keys; /* the detach sequence detaches (tty) */
+  unsigned char detach_seq[16];
+  size_t detach_len; /* 0: ctrl-p ctrl-q */
   /* Called on SIGWINCH (with the new size) and for forwarded signals
      (sig > 0, non-tty sessions with sig-proxy). */
   void (*on_resize) (void *ud, int rows, int cols);
   void (*on_signal) (void *ud, int sig);
   void *ud;
 } stream_opts;
+
+/* docker's --detach-keys ("ctrl-p,ctrl-q", "ctrl-a,x") to bytes in OUT
+   (at most 16); -1 with docker's error for a bad key. */
+int stream_parse_detach_keys (const char *spec, unsigned char *out,
+                              size_t *len, polis_error **err);
 
 /* Pump CONN (after its 101) until the server ends the output.  Returns 0,
    1 when the user detached, -1 on error. */

@@ -170,6 +170,27 @@ test_demux (void **state)
 }
 
 static void
+test_detach_keys (void **state)
+{
+  (void) state;
+  unsigned char seq[16];
+  size_t n = 0;
+  cleanup_error polis_error *err = NULL;
+  assert_int_equal (stream_parse_detach_keys ("ctrl-p,ctrl-q", seq, &n, &err), 0);
+  assert_int_equal (n, 2);
+  assert_int_equal (seq[0], 0x10);
+  assert_int_equal (seq[1], 0x11);
+  assert_int_equal (stream_parse_detach_keys ("ctrl-a,x,ctrl-@,ctrl-[", seq, &n, &err), 0);
+  assert_int_equal (n, 4);
+  assert_int_equal (seq[0], 1);
+  assert_int_equal (seq[1], 'x');
+  assert_int_equal (seq[2], 0);
+  assert_int_equal (seq[3], 27);
+  assert_int_equal (stream_parse_detach_keys ("ctrl-1", seq, &n, &err), -1);
+  assert_string_equal (err->msg, "Unknown character: 'ctrl-1'");
+}
+
+static void
 test_query_escape (void **state)
 {
   (void) state;
@@ -184,6 +205,7 @@ main (void)
     cmocka_unit_test (test_bodies),
     cmocka_unit_test (test_upgrade_keeps_stream_bytes),
     cmocka_unit_test (test_demux),
+    cmocka_unit_test (test_detach_keys),
     cmocka_unit_test (test_query_escape),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -417,3 +417,14 @@ def test_window_size_follows_the_terminal(engine):
     os.close(fd)
     text = out.decode(errors="replace")
     assert "30 100" in text and "40 120" in text, text
+
+
+def test_detach_with_ctrl_p_ctrl_q(engine):
+    status, out = _pty_run([POLIS, "run", "-it", "--name", "det1", "busybox", "sh"], engine.env,
+                           inp=b"\x10\x11")
+    assert status == 0, out
+    assert engine.cli("inspect", "-f", "{{.State.Running}}", "det1").stdout == "true\n"
+    status, out = _pty_run([POLIS, "run", "-it", "--detach-keys", "ctrl-a,x", "--name", "det2",
+                            "busybox", "sh"], engine.env, inp=b"\x01x")
+    assert status == 0, out
+    assert engine.cli("inspect", "-f", "{{.State.Running}}", "det2").stdout == "true\n"
