@@ -155,11 +155,15 @@ def main():
         bundle = crun_bundle(os.path.join(work, "bundle"))
         rows = {}
         if have_polisd:
-            rows["polis -> polisd"] = ([POLIS, "run", "--rm", "busybox", "true"], srv.polisd_env)
             rows["polis version -> polisd"] = ([POLIS, "version"], srv.polisd_env)
+            rows["polis images -> polisd"] = ([POLIS, "images"], srv.polisd_env)
+            if DOCKER:
+                rows["docker version -> polisd"] = ([DOCKER, "version"], srv.polisd_env)
+                rows["docker images -> polisd"] = ([DOCKER, "images"], srv.polisd_env)
+        if have_polisd and os.path.exists(os.path.join(BUILD, "polis-shim")):
+            rows["polis -> polisd"] = ([POLIS, "run", "--rm", "busybox", "true"], srv.polisd_env)
             if DOCKER:
                 rows["docker -> polisd"] = ([DOCKER, "run", "--rm", "busybox", "true"], srv.polisd_env)
-                rows["docker version -> polisd"] = ([DOCKER, "version"], srv.polisd_env)
         counter = [0]
         crun = os.path.join(TOP, "tests", "integration", "crun-hybrid.sh")
         rows["crun run"] = (None, None)
@@ -186,7 +190,7 @@ def main():
         lines = ["| command (median of %d) | ms |" % args.rounds, "|---|---:|"]
         for n in ["polis -> polisd", "docker -> polisd", "crun run", "podman run",
                   "polis -> podman", "docker -> podman", "polis version -> polisd",
-                  "docker version -> polisd"]:
+                  "docker version -> polisd", "polis images -> polisd", "docker images -> polisd"]:
             if n in med:
                 lines.append("| %s | %.1f |" % (n, med[n]))
         if "polis -> polisd" in med:
