@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file.h"
 #include "base/pjson.h"
 #include "base/xalloc.h"
 
@@ -112,7 +113,11 @@ static int
 client_start_daemon (api_client *c, const char *polisd, polis_error **err)
 {
   cleanup_free char *sock_copy = xstrdup (c->sock_path);
-  cleanup_free char *log = xasprintf ("%s/polisd.log", dirname (sock_copy));
+  const char *dir = dirname (sock_copy);
+  /* The socket's directory (the run root by default) holds the log. */
+  cleanup_error polis_error *merr = NULL;
+  file_mkdir_p (dir, 0711, &merr);
+  cleanup_free char *log = xasprintf ("%s/polisd.log", dir);
   pid_t pid = fork ();
   if (pid < 0)
     return error_sys (err, "fork");
