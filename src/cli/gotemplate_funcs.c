@@ -32,6 +32,23 @@ gotemplate_index (exec_ctx *x, json_t *v, json_t *k)
         }
       return ref (json_array_get (v, (size_t) i));
     }
+  if (json_is_string (v) && json_is_string (k))
+    {
+      /* A "k=v,k2=v2" list (ps's .Labels is one): index it by key, so
+         {{index .Labels "x"}} works on ps rows as on inspect's maps. */
+      const char *key = json_string_value (k);
+      size_t kl = strlen (key);
+      const char *p = json_string_value (v);
+      while (p && *p)
+        {
+          const char *end = strchr (p, ',');
+          size_t n = end ? (size_t) (end - p) : strlen (p);
+          if (n > kl && strncmp (p, key, kl) == 0 && p[kl] == '=')
+            return json_stringn (p + kl + 1, n - kl - 1);
+          p = end ? end + 1 : NULL;
+        }
+      return NULL;
+    }
   ex_fail (x, "error calling index: cannot index value");
   return EVAL_ERROR;
 }

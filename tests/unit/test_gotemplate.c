@@ -72,6 +72,7 @@ test_functions (void **state)
   check ("{{index .Config.Labels \"tier\"}}", false, "web");
   check ("{{index .Config.Env 1}}", false, "B=2");
   check ("{{index .Config.Env 5}}", false, NULL);
+  check ("{{index \"a=1,tier=web\" \"tier\"}}|{{index \"a=1\" \"b\"}}", false, "web|<no value>");
   check ("{{join .Config.Env \",\"}}", false, "A=1,B=2");
   check ("{{len .Config.Env}} {{len .Name}}", false, "2 4");
   check ("{{upper .State.Status}} {{lower \"AB\"}} {{title \"ab cd\"}}", false, "RUNNING ab Ab Cd");
