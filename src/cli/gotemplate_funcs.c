@@ -32,7 +32,7 @@ gotemplate_index (exec_ctx *x, json_t *v, json_t *k)
         }
       return ref (json_array_get (v, (size_t) i));
     }
-  if (json_is_string (v) && json_is_string (k))
+  if (json_is_string (v) && json_is_string (k) && strchr (json_string_value (v), '='))
     {
       /* A "k=v,k2=v2" list (ps's .Labels is one): index it by key, so
          {{index .Labels "x"}} works on ps rows as on inspect's maps. */
