@@ -351,8 +351,14 @@ def polisd(daemon_factory):
     return daemon_factory()
 
 
+def require_docker28():
+    if not os.access(DOCKER28, os.X_OK):
+        pytest.skip("the docker v28 CLI is not at %s" % DOCKER28)
+
+
 @pytest.fixture
 def docker(polisd):
+    require_docker28()
     cli = DockerCLI(DOCKER28, polisd, "docker-v28")
     yield cli
     cli.close()
@@ -372,6 +378,7 @@ def docker20(polisd):
 def any_docker(request, polisd):
     """The same scenario with both CLIs."""
     if request.param == "v28":
+        require_docker28()
         path = DOCKER28
     else:
         path = docker20_path()
