@@ -20,13 +20,13 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
 
 echo "== integration (polis-runtime, release)"
-RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
+RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (polis-runtime, asan+ubsan)"
-RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (runc, peer)"
-RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
+RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (crun, peer)"
-RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/cli
+RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== CLI (polis against a Docker-API server: polisd with its shim when built, else podman)"
 pytest tests/integration/cli
 echo "== CLI (polis, asan+ubsan)"
@@ -39,6 +39,10 @@ echo "== images (polis-image against a local docker-registry, release)"
 pytest tests/integration/image
 echo "== images (polis-image, asan+ubsan)"
 POLIS_IMAGE="$top/build-asan/polis-image" pytest tests/integration/image
+echo "== engine (polisd under docker v28, docker 20.10 and docker-py, release)"
+pytest tests/integration/engine
+echo "== engine (polisd, asan+ubsan)"
+POLISD="$top/build-asan/polisd" pytest tests/integration/engine
 echo "== cgroup v2 (a QEMU guest: this host's cgroup2 mount has no controllers)"
 "$top/tests/integration/run-v2.sh"
 echo "== all tests passed"

@@ -77,7 +77,6 @@ void api_container_prune (api_request *req);
 void api_container_stats (api_request *req);
 void api_container_logs (api_request *req);
 void api_container_attach (api_request *req);
-void api_container_changes (api_request *req);
 
 /* exec */
 void api_exec_create (api_request *req);

@@ -287,15 +287,6 @@ api_container_prune (api_request *req)
     api_reply_json (req, 200, r);
 }
 
-void
-api_container_changes (api_request *req)
-{
-  cleanup_container container *c = api_container (req);
-  if (c == NULL)
-    return;
-  api_reply_errorf (req, 501, "container changes are not supported by polisd yet");
-}
-
 /* --- wait ------------------------------------------------------------------------- */
 
 typedef struct

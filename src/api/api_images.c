@@ -441,51 +441,70 @@ image_pull (api_request *req, const char *from, const char *tag)
   t->event_type = xstrdup ("image");
   t->event_action = xstrdup ("pull");
   t->event_id = xstrdup (fam);
-  /* Docker answers with an HTTP error when a pull fails before it wrote
-     anything (404 for an unknown image): read the first output first. */
-  char *buf = xmalloc (TOOL_CHUNK);
-  ssize_t n = tool_read (t, buf, TOOL_CHUNK);
-  if (n <= 0)
+  /* Docker answers with an HTTP error when a pull fails before it got
+     anywhere (a 404 for an unknown image), and clients rely on it: hold
+     the output back until a line shows progress (polis-image says
+     "Pulling from" before it contacts the registry). */
+  size_t cap = TOOL_CHUNK, n = 0;
+  char *buf = xmalloc (cap);
+  bool progress = false, eof = false;
+  cleanup_free char *errmsg = NULL;
+  size_t scanned = 0;
+  while (!progress && !eof)
     {
-      free (buf);
-      tool_reap (t);
-      if (t->status == 0)
+      if (n + 4096 > cap)
+        buf = xrealloc (buf, cap *= 2);
+      ssize_t got = tool_read (t, buf + n, cap - n);
+      if (got < 0)
         {
-          api_reply_stream (req, 200, "application/json", tool_stream_read, t,
-                            tool_free);
-          return;
-        }
-      cleanup_free char *msg = tool_error_message (t);
-      tool_free (t);
-      api_reply_errorf (req, status_for_message (msg), "%s", msg);
-      return;
-    }
-  /* A single error line and an exit: the same, as an HTTP error. */
-  if (memmem (buf, (size_t) n, "\"errorDetail\"", 13) && memchr (buf, '\n', (size_t) n)
-      == buf + n - 1)
-    {
-      cleanup_json json_t *j = json_loadb (buf, (size_t) n, 0, NULL);
-      const char *msg = json_string_value (json_object_get (j, "error"));
-      char probe;
-      ssize_t more = tool_read (t, &probe, 1);
-      if (msg && more == 0)
-        {
-          tool_reap (t);
-          int status = status_for_message (msg);
-          cleanup_free char *m = xstrdup (msg);
           free (buf);
           tool_free (t);
-          api_reply_errorf (req, status, "%s", m);
+          api_reply_errorf (req, 500, "pull interrupted");
           return;
         }
-      if (more > 0)
+      if (got == 0)
+        eof = true;
+      n += (size_t) got;
+      char *nl;
+      while (!progress && (nl = memchr (buf + scanned, '\n', n - scanned)))
         {
-          buf = xrealloc (buf, (size_t) n + 1);
-          buf[n++] = probe;
+          cleanup_json json_t *j = json_loadb (buf + scanned,
+                                               (size_t) (nl - buf) - scanned, 0, NULL);
+          const char *status = json_string_value (json_object_get (j, "status"));
+          const char *e = json_string_value (json_object_get (j, "error"));
+          if (e)
+            {
+              free (errmsg);
+              errmsg = xstrdup (e);
+            }
+          else if (status == NULL || strncmp (status, "Pulling from", 12) != 0)
+            progress = true;
+          scanned = (size_t) (nl - buf) + 1;
         }
     }
+  if (!progress)
+    {
+      tool_reap (t);
+      if (t->status != 0)
+        {
+          if (errmsg == NULL)
+            errmsg = tool_error_message (t);
+          free (buf);
+          tool_free (t);
+          api_reply_errorf (req, status_for_message (errmsg), "%s", errmsg);
+          return;
+        }
+      t->eof = true;
+      events_publish (engine_events (t->eng), "image", "pull", t->event_id,
+                      json_pack ("{s:s}", "name", t->event_id));
+    }
+  if (n == 0)
+    {
+      free (buf);
+      buf = NULL;
+    }
   t->pre = buf;
-  t->pre_len = (size_t) n;
+  t->pre_len = n;
   api_reply_stream (req, 200, "application/json", tool_stream_read, t, tool_free);
 }
 

@@ -23,7 +23,7 @@ const api_route api_routes[] = {
   R ("GET", "/containers/{id}/top", api_container_top, IMPL, 0, "host `ps` filtered by the container's cgroup, as Docker"),
   R ("GET", "/containers/{id}/logs", api_container_logs, IMPL, 0,
      "json-file logs: follow, since, until, tail, timestamps, stdout/stderr"),
-  R ("GET", "/containers/{id}/changes", api_container_changes, MISS, 0, "501"),
+  R ("GET", "/containers/{id}/changes", NULL, MISS, 0, ""),
   R ("GET", "/containers/{id}/export", api_container_export, IMPL, 0, ""),
   R ("GET", "/containers/{id}/stats", api_container_stats, PART, 0,
      "cgroup v1 and v2 CPU, memory, pids, block I/O; no network counters (no networking yet)"),

@@ -154,6 +154,10 @@ container_waiter *engine_wait_register (engine *e, container *c,
 int engine_wait_block (engine *e, container_waiter *w, int stop_fd,
                        int client_fd, int *exit_code, char **errmsg);
 void engine_wait_free (engine *e, container_waiter *w);
+/* For callers with their own poll loop: an fd readable when the
+   container's state may have changed, and a non-blocking check. */
+int engine_wait_fd (container_waiter *w);
+bool engine_wait_done (engine *e, container_waiter *w);
 
 /* --- attach and exec ---------------------------------------------------- */
 

@@ -551,6 +551,24 @@ engine_wait_block (engine *e, container_waiter *w, int stop_fd, int client_fd,
     }
 }
 
+int
+engine_wait_fd (container_waiter *w)
+{
+  return w->w.fd;
+}
+
+bool
+engine_wait_done (engine *e, container_waiter *w)
+{
+  uint64_t v;
+  if (read (w->w.fd, &v, sizeof v) < 0)
+    (void) 0; /* nothing pending */
+  engine_lock (e);
+  bool done = wait_done_locked (w);
+  engine_unlock (e);
+  return done;
+}
+
 void
 engine_wait_free (engine *e, container_waiter *w)
 {
