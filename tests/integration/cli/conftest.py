@@ -18,6 +18,7 @@ The docker CLI (/usr/local/bin/docker, when present) is the oracle:
 compare outputs (with "docker" read as "polis").
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
 
@@ -143,8 +145,10 @@ class Engine:
             pytest.fail("SERVER=polisd but %s is not built" % POLISD)
         self.root = os.path.join(self.base, "root")
         self.runroot = os.path.join(self.base, "run")
+        self.cgroup_parent = "polis-cli-test-" + uuid.uuid4().hex[:12]
         self.proc = subprocess.Popen(
-            [POLISD, "-H", self.host, "--root", self.root, "--run-root", self.runroot],
+            [POLISD, "-H", self.host, "--root", self.root, "--run-root", self.runroot,
+             "--cgroup-parent", self.cgroup_parent],
             stdout=self.log, stderr=self.log, env=self.env, start_new_session=True)
 
     def cli(self, *args, input=None, timeout=60, check=False):
@@ -187,6 +191,17 @@ class Engine:
             self.registry_log.close()
         for d in (self.runroot, self.root):
             subprocess.run(["umount", "-R", d], capture_output=True)
+        if getattr(self, "cgroup_parent", None):
+            dirs = []
+            for top in glob.glob("/sys/fs/cgroup/*/") + ["/sys/fs/cgroup/"]:
+                p = os.path.join(top, self.cgroup_parent)
+                for sub, _, _ in os.walk(p):
+                    dirs.append(sub)
+            for d in sorted(dirs, key=len, reverse=True):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 
