@@ -233,7 +233,8 @@ client_negotiate (api_client *c, polis_error **err)
 static http_conn *
 client_send_common (api_client *c, const char *method, const char *path,
                     const json_t *body, int fd, const char *const *headers,
-                    bool hijack, size_t *sent, polis_error **err)
+                    bool hijack, size_t *sent, bool read_head,
+                    polis_error **err)
 {
   if (client_negotiate (c, err) < 0)
     return NULL;
@@ -290,10 +291,21 @@ client_send_common (api_client *c, const char *method, const char *path,
       if (r < 0)
         return NULL;
     }
-  r = http_conn_read_head (conn, err);
-  if (r < 0)
-    return NULL;
+  if (read_head)
+    {
+      r = http_conn_read_head (conn, err);
+      if (r < 0)
+        return NULL;
+    }
   return steal_pointer (&conn);
+}
+
+http_conn *
+client_send_only (api_client *c, const char *method, const char *path,
+                  polis_error **err)
+{
+  return client_send_common (c, method, path, NULL, -1, NULL, false, NULL,
+                             false, err);
 }
 
 http_conn *
@@ -301,7 +313,7 @@ client_send (api_client *c, const char *method, const char *path,
              const json_t *body, const char *const *headers, polis_error **err)
 {
   return client_send_common (c, method, path, body, -1, headers, false, NULL,
-                             err);
+                             true, err);
 }
 
 http_conn *
@@ -309,7 +321,7 @@ client_send_fd (api_client *c, const char *method, const char *path, int fd,
                 const char *const *headers, size_t *sent, polis_error **err)
 {
   return client_send_common (c, method, path, NULL, fd, headers, false, sent,
-                             err);
+                             true, err);
 }
 
 static polis_error_class
@@ -403,7 +415,8 @@ client_hijack (api_client *c, const char *path, const json_t *body,
                polis_error **err)
 {
   cleanup_http_conn http_conn *conn
-      = client_send_common (c, "POST", path, body, -1, NULL, true, NULL, err);
+      = client_send_common (c, "POST", path, body, -1, NULL, true, NULL, true,
+                            err);
   if (conn == NULL)
     return NULL;
   int status = http_conn_status (conn);

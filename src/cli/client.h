@@ -60,6 +60,12 @@ http_conn *client_send (api_client *c, const char *method, const char *path,
                         const json_t *body, const char *const *headers,
                         polis_error **err);
 
+/* Send a bodiless request and return without waiting for the response:
+   the caller reads the head (http_conn_read_head) when it wants it, so
+   that several requests can be in flight (stats of many containers). */
+http_conn *client_send_only (api_client *c, const char *method,
+                             const char *path, polis_error **err);
+
 /* Like client_send, but the body is streamed chunked from FD; *SENT (when
    not NULL) gets the number of body bytes. */
 http_conn *client_send_fd (api_client *c, const char *method,

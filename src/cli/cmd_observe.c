@@ -1,6 +1,7 @@
 /* cmd_observe.c - the commands that look at containers: logs, inspect,
  * stats, events. */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -325,6 +326,120 @@ static const char stats_headers[]
       "\"MEM %\",\"NetIO\":\"NET I/O\",\"BlockIO\":\"BLOCK I/O\",\"PIDs\":"
       "\"PIDS\"}";
 
+/* One container's stats connection. */
+typedef struct
+{
+  char *id;
+  http_conn *conn;
+  char *buf;
+  size_t len, cap;
+  json_t *last; /* the latest sample */
+  bool done;    /* the server ended the stream */
+  char *error;  /* the daemon's error for this container */
+} stats_feed;
+
+static void
+stats_feed_clear (stats_feed *f)
+{
+  free (f->id);
+  http_conn_free (f->conn);
+  free (f->buf);
+  if (f->last)
+    json_decref (f->last);
+  free (f->error);
+  memset (f, 0, sizeof *f);
+}
+
+/* Open the stats request for ID (stream or one sample). */
+static void
+stats_feed_open (cli_ctx *ctx, stats_feed *f, const char *id, bool stream)
+{
+  memset (f, 0, sizeof *f);
+  f->id = xstrdup (id);
+  cleanup_error polis_error *err = NULL;
+  cleanup_free char *p = client_path ("/containers/%s/stats?stream=%d", id, stream ? 1 : 0);
+  f->conn = client_send_only (ctx->client, "GET", p, &err);
+  if (f->conn == NULL)
+    {
+      f->error = xstrdup (err->msg);
+      f->done = true;
+      return;
+    }
+  /* A stream is read as it comes, from poll(): never block on one. */
+  if (stream)
+    http_conn_set_nonblocking (f->conn, &err);
+}
+
+/* Read what has arrived; keep the newest complete JSON object. */
+static void
+stats_feed_read (stats_feed *f)
+{
+  cleanup_error polis_error *err = NULL;
+  if (f->done)
+    return;
+  if (http_conn_status (f->conn) == 0)
+    {
+      if (http_conn_read_head (f->conn, &err) < 0)
+        {
+          if (err->code == EAGAIN)
+            return;
+          f->error = xstrdup (err->msg);
+          f->done = true;
+          return;
+        }
+      if (client_check (f->conn, &err) < 0)
+        {
+          f->error = xstrdup (err->msg);
+          f->done = true;
+          return;
+        }
+    }
+  for (;;)
+    {
+      if (f->cap - f->len < 16384)
+        {
+          if (f->cap >= 16 * 1024 * 1024)
+            {
+              f->done = true;
+              return;
+            }
+          f->cap = f->cap ? f->cap * 2 : 65536;
+          f->buf = xrealloc (f->buf, f->cap);
+        }
+      ssize_t n = http_conn_read_body (f->conn, f->buf + f->len, f->cap - f->len - 1, &err);
+      if (n < 0 && err->code == EAGAIN)
+        break; /* all there is for now */
+      if (n <= 0)
+        {
+          f->done = true;
+          break;
+        }
+      f->len += (size_t) n;
+    }
+  /* Whole objects, newline separated (or just one, then the end). */
+  size_t off = 0;
+  for (;;)
+    {
+      while (off < f->len && (f->buf[off] == '\n' || f->buf[off] == '\r' || f->buf[off] == ' '))
+        off++;
+      if (off >= f->len)
+        break;
+      json_error_t jerr;
+      json_t *j = json_loadb (f->buf + off, f->len - off, JSON_DISABLE_EOF_CHECK, &jerr);
+      if (j == NULL)
+        break;
+      off += jerr.position;
+      if (f->last)
+        json_decref (f->last);
+      f->last = j;
+    }
+  memmove (f->buf, f->buf + off, f->len - off);
+  f->len -= off;
+}
+
+static const char stats_table[]
+    = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
+
 int
 cmd_stats (cli_ctx *ctx, int argc, char **argv)
 {
@@ -343,54 +458,120 @@ cmd_stats (cli_ctx *ctx, int argc, char **argv)
     return r;
   cleanup_error polis_error *err = NULL;
   cleanup_json json_t *headers = json_loads (stats_headers, 0, NULL);
+  {
+    /* Fail early on a bad template. */
+    cleanup_formatter cli_formatter *f = cli_formatter_new (format, stats_table, headers, &err);
+    if (f == NULL)
+      return cli_fail (1, "template parsing error: %s", err->msg);
+  }
   bool tty = cli_stdout_tty ();
+  stats_feed *feeds = NULL;
+  size_t nfeeds = 0;
+  int status = 0;
+  int64_t last_list = 0;
+
   for (;;)
     {
-      cleanup_strv char **ids = NULL;
-      if (pos[0])
-        ids = strv_dup (pos);
+      /* Which containers: the arguments, or the running ones (again every
+         couple of seconds, so that new ones appear and gone ones go). */
+      int64_t now = units_now_ns ();
+      if (nfeeds == 0 || (!pos[0] && now - last_list > 2000000000LL))
+        {
+          cleanup_strv char **ids = NULL;
+          if (pos[0])
+            ids = strv_dup (pos);
+          else
+            {
+              cleanup_json json_t *list = NULL;
+              if (client_call (ctx->client, "GET", all ? "/containers/json?all=1" : "/containers/json",
+                               NULL, &list, &err) < 0)
+                return cli_error (ctx, err);
+              ids = xzalloc (sizeof (char *));
+              for (size_t i = 0; i < json_array_size (list); i++)
+                strv_append (&ids, json_string_value (json_object_get (json_array_get (list, i), "Id")));
+            }
+          last_list = now;
+          for (char **id = ids; *id; id++)
+            {
+              bool have = false;
+              for (size_t i = 0; i < nfeeds; i++)
+                have |= strcmp (feeds[i].id, *id) == 0;
+              if (have)
+                continue;
+              feeds = xreallocarray (feeds, nfeeds + 1, sizeof (stats_feed));
+              stats_feed_open (ctx, &feeds[nfeeds++], *id, !no_stream);
+            }
+        }
+      if (no_stream)
+        for (size_t i = 0; i < nfeeds; i++)
+          while (!feeds[i].done)
+            stats_feed_read (&feeds[i]);
       else
         {
-          cleanup_json json_t *list = NULL;
-          if (client_call (ctx->client, "GET", all ? "/containers/json?all=1" : "/containers/json",
-                           NULL, &list, &err) < 0)
-            return cli_error (ctx, err);
-          ids = xzalloc (sizeof (char *));
-          for (size_t i = 0; i < json_array_size (list); i++)
-            strv_append (&ids, json_string_value (json_object_get (json_array_get (list, i), "Id")));
+          /* Gather for about a second, then draw. */
+          int64_t until = units_now_ns () + 1000000000LL;
+          for (;;)
+            {
+              int64_t left = (until - units_now_ns ()) / 1000000;
+              if (left <= 0)
+                break;
+              cleanup_free struct pollfd *pfd = xzalloc ((nfeeds + 1) * sizeof (struct pollfd));
+              for (size_t i = 0; i < nfeeds; i++)
+                {
+                  pfd[i].fd = feeds[i].done ? -1 : http_conn_fd (feeds[i].conn);
+                  pfd[i].events = POLLIN;
+                }
+              int pr = poll (pfd, nfeeds, (int) left);
+              if (pr < 0 && errno != EINTR)
+                break;
+              for (size_t i = 0; i < nfeeds; i++)
+                if (pfd[i].revents)
+                  stats_feed_read (&feeds[i]);
+            }
         }
-      cleanup_formatter cli_formatter *f = cli_formatter_new (
-          format, "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
-          headers, &err);
+      cleanup_formatter cli_formatter *f = cli_formatter_new (format, stats_table, headers, &err);
       if (f == NULL)
         return cli_fail (1, "template parsing error: %s", err->msg);
-      int status = 0;
-      for (char **id = ids; *id; id++)
+      for (size_t i = 0; i < nfeeds; i++)
         {
-          cleanup_free char *p = client_path ("/containers/%s/stats?stream=0", *id);
-          cleanup_json json_t *s = NULL;
-          if (client_call (ctx->client, "GET", p, NULL, &s, &err) < 0)
+          if (feeds[i].error)
             {
-              fprintf (stderr, "%s\n", err->msg);
-              error_free (&err);
-              status = 1;
+              if (no_stream || pos[0])
+                {
+                  fprintf (stderr, "%s\n", feeds[i].error);
+                  status = 1;
+                }
               continue;
             }
-          cleanup_json json_t *row = stats_row (s, *id, !no_trunc);
+          if (feeds[i].done && !no_stream && !pos[0] && !all)
+            continue; /* stopped: it leaves the table */
+          cleanup_json json_t *empty = json_object ();
+          cleanup_json json_t *row = stats_row (feeds[i].last ? feeds[i].last : empty,
+                                                feeds[i].id, !no_trunc);
           if (cli_formatter_row (f, row, &err) < 0)
             return cli_error (ctx, err);
         }
-      if (status && pos[0])
-        return status;
       if (!no_stream && tty)
         fputs ("\033[2J\033[H", stdout);
       if (cli_formatter_flush (f, &err) < 0)
         return cli_error (ctx, err);
-      if (no_stream)
-        return status;
-      struct timespec pause = { 0, 500 * 1000 * 1000 };
-      nanosleep (&pause, NULL);
+      /* Forget stopped containers (they come back with the next listing). */
+      size_t keep = 0;
+      for (size_t i = 0; i < nfeeds; i++)
+        {
+          if (!no_stream && feeds[i].done && !pos[0])
+            stats_feed_clear (&feeds[i]);
+          else
+            feeds[keep++] = feeds[i];
+        }
+      nfeeds = keep;
+      if (no_stream || (pos[0] && status))
+        break;
     }
+  for (size_t i = 0; i < nfeeds; i++)
+    stats_feed_clear (&feeds[i]);
+  free (feeds);
+  return status;
 }
 
 /* ---- events ---- */

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,21 @@ const char *
 http_conn_sock_hint (const http_conn *c)
 {
   return c->path ? c->path : "";
+}
+
+int
+http_conn_set_nonblocking (http_conn *c, polis_error **err)
+{
+  int fl = fcntl (c->fd, F_GETFL);
+  if (fl < 0 || fcntl (c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    return error_sys (err, "fcntl");
+  return 0;
+}
+
+size_t
+http_conn_buffered (const http_conn *c)
+{
+  return c->end - c->start;
 }
 
 int

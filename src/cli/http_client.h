@@ -77,6 +77,15 @@ const char *http_conn_reason (const http_conn *c);
 /* The socket's path. */
 const char *http_conn_sock_hint (const http_conn *c);
 
+/* Make reads non-blocking: a read that would block fails with an error
+   whose code is EAGAIN, and leaves the connection as it was, so the same
+   call can be made again when poll() says the socket is readable. */
+int http_conn_set_nonblocking (http_conn *c, polis_error **err);
+
+/* Bytes read from the socket and not consumed yet (a poll() on the fd
+   does not see them). */
+size_t http_conn_buffered (const http_conn *c);
+
 /* After a 101: the socket, and the bytes already read past the head
    (copied into BUF, at most LEN; returns how many).  The connection keeps
    owning the fd. */

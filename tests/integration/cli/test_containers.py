@@ -261,6 +261,15 @@ def test_stats_no_stream(engine):
     assert any(" s1 " in l for l in lines[1:]), r.stdout
     r = engine.cli("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "s1")
     assert r.stdout == "s1 1\n", r
+    r = engine.cli("stats", "--no-stream", "nonexist", "s1")
+    assert r.returncode == 1 and "nonexist" in r.stderr
+    # Streaming: a table a second until interrupted.
+    p = subprocess.Popen([POLIS, "stats", "--format", "{{.Name}}"], env=engine.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.5)
+    p.terminate()
+    out, _ = p.communicate(timeout=10)
+    assert out.count("s1\n") >= 2, out
 
 
 def test_events_while_containers_start_and_stop(engine):
