@@ -63,11 +63,12 @@ api_container_list (api_request *req)
   if (api_filters (req, &filters) < 0)
     return;
   o.filters = filters;
-  json_t *list = engine_container_list (ctx->eng, &o, &err);
+  size_t len;
+  cleanup_free char *list = engine_container_list (ctx->eng, &o, &len, &err);
   if (list == NULL)
     api_reply_error (req, &err);
   else
-    api_reply_json (req, 200, list);
+    api_reply_raw (req, 200, "application/json", list, len);
 }
 
 void

@@ -498,10 +498,15 @@ api_system_df (api_request *req)
   api_context *ctx = api_context_of (req);
   container_list_opts o = { .all = true, .size = true };
   polis_error *err = NULL;
-  json_t *cs = engine_container_list (ctx->eng, &o, &err);
+  size_t len;
+  cleanup_free char *text = engine_container_list (ctx->eng, &o, &len, &err);
+  json_t *cs = text ? json_loadb (text, len, 0, NULL) : NULL;
   if (cs == NULL)
     {
-      api_reply_error (req, &err);
+      if (err)
+        api_reply_error (req, &err);
+      else
+        api_reply_errorf (req, 500, "list containers");
       return;
     }
   json_t *df = json_pack ("{s:I,s:[],s:o,s:[],s:[]}", "LayersSize", (json_int_t) 0,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 struct api_server
 {
   struct MHD_Daemon *mhd;
+  int connections; /* open client connections (atomic) */
   int listen_fd;
   int stop_fd;
   char *socket_path;
@@ -405,6 +407,21 @@ on_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+/* When the last client connection closes, give back what the busy time
+   left in malloc's free lists: an idle daemon should be small. */
+static void
+on_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
+               enum MHD_ConnectionNotificationCode toe)
+{
+  (void) conn;
+  (void) socket_context;
+  api_server *s = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    __atomic_add_fetch (&s->connections, 1, __ATOMIC_SEQ_CST);
+  else if (__atomic_sub_fetch (&s->connections, 1, __ATOMIC_SEQ_CST) == 0)
+    malloc_trim (0);
+}
+
 static void
 on_mhd_log (void *cls, const char *fmt, va_list ap)
 {
@@ -444,6 +461,7 @@ api_server_start (const api_server_opts *o, polis_error **err)
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket) s->listen_fd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 0,
       MHD_OPTION_THREAD_STACK_SIZE, (size_t) API_THREAD_STACK,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) API_CONNECTION_MEMORY,

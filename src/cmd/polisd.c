@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,6 +70,42 @@ write_pidfile (const char *path, polis_error **err)
   char buf[32];
   int len = snprintf (buf, sizeof buf, "%d\n", (int) getpid ());
   return file_write_atomic (path, buf, (size_t) len, 0644, err);
+}
+
+/* The daemon's own code and read-only data: page in only what runs.
+   The kernel maps 16 pages around each page fault of a file mapping
+   ("fault-around"), which for a static binary that touches a little of
+   everything (SQLite, jansson, libmicrohttpd, libcrypto) makes most of
+   its 6 MB resident.  MADV_RANDOM turns that off for these mappings, and
+   MADV_DONTNEED drops what start-up faulted in (they are clean file
+   pages: dropping them costs nothing, the next use reads them back from
+   the page cache). */
+static void
+trim_text (void)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/maps", "re");
+  if (f == NULL)
+    return;
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0)
+    return;
+  self[n] = '\0';
+  char line[PATH_MAX + 128];
+  while (fgets (line, sizeof line, f))
+    {
+      unsigned long lo, hi;
+      char perms[8];
+      int off = 0;
+      if (sscanf (line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3)
+        continue;
+      char *path = line + off;
+      path[strcspn (path, "\n")] = '\0';
+      if (strcmp (path, self) != 0 || perms[1] == 'w')
+        continue;
+      madvise ((void *) lo, hi - lo, MADV_RANDOM);
+      madvise ((void *) lo, hi - lo, MADV_DONTNEED);
+    }
 }
 
 static void
@@ -226,6 +263,7 @@ main (int argc, char **argv)
             API_VERSION_MAX_STR, sock, root);
   /* The start-up work is done: hand its memory back. */
   malloc_trim (0);
+  trim_text ();
 
   int sig = 0;
   while (sigwait (&stop, &sig) != 0 || sig == SIGHUP)

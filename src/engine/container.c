@@ -45,6 +45,7 @@ container_free (container *c)
   free (c->name);
   free (c->error);
   json_decref (c->health);
+  free (c->summary_static);
   pthread_mutex_destroy (&c->op_lock);
   free (c);
 }

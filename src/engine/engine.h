@@ -99,9 +99,10 @@ typedef struct
   bool size;
   json_t *filters; /* {"key":{"value":true}} or {"key":["value"]}, may be NULL */
 } container_list_opts;
-/* GET /containers/json. New array. */
-json_t *engine_container_list (engine *e, const container_list_opts *o,
-                               polis_error **err);
+/* GET /containers/json: the JSON array as text (*LEN bytes; caller
+   frees). */
+char *engine_container_list (engine *e, const container_list_opts *o,
+                             size_t *len, polis_error **err);
 /* GET /containers/{id}/json. New object. */
 json_t *engine_container_inspect (engine *e, container *c, bool size,
                                   int api_version);

@@ -90,6 +90,7 @@ struct container
   int pending_attach;  /* attachers to connect before `start` */
   watcher *watchers;
   bool mounted;
+  char *summary_static; /* the unchanging part of a ps entry, as text */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
