@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -553,9 +554,20 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
   if (r < 0)
     return cli_error (ctx, err);
   cleanup_free char *ip = client_path ("/exec/%s/json", eid);
-  cleanup_json json_t *info = NULL;
-  if (client_call (ctx->client, "GET", ip, NULL, &info, &err) < 0)
-    return cli_error (ctx, err);
-  json_t *code = json_object_get (info, "ExitCode");
-  return code && json_is_integer (code) ? (int) json_integer_value (code) : 0;
+  /* The stream can end a moment before the server has the exit code:
+     ask again, briefly, while it still says Running. */
+  for (int attempt = 0;; attempt++)
+    {
+      cleanup_json json_t *info = NULL;
+      if (client_call (ctx->client, "GET", ip, NULL, &info, &err) < 0)
+        return cli_error (ctx, err);
+      json_t *code = json_object_get (info, "ExitCode");
+      if (json_is_true (json_object_get (info, "Running")) && attempt < 100)
+        {
+          struct timespec pause = { 0, 20 * 1000 * 1000 };
+          nanosleep (&pause, NULL);
+          continue;
+        }
+      return code && json_is_integer (code) ? (int) json_integer_value (code) : 0;
+    }
 }
