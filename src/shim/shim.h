@@ -32,8 +32,8 @@
 /* An attached client that has this much output queued holds the
    process's output back (Docker blocks the same way) until it is down
    to SHIM_CONN_LOW. */
-#define SHIM_CONN_HIGH (256 * 1024)
-#define SHIM_CONN_LOW (64 * 1024)
+#define SHIM_CONN_HIGH (128 * 1024)
+#define SHIM_CONN_LOW (32 * 1024)
 
 typedef struct
 {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,11 @@ shim_main (int argc, char **argv)
   cleanup_error polis_error *err = NULL;
   shim_ready_open = fcntl (SHIM_READY_FD, F_GETFD) >= 0;
   signal (SIGPIPE, SIG_IGN);
+  /* A shim lives long and mostly idles: give back what a burst of
+     output (a slow client's queue) took, instead of letting glibc raise
+     its mmap threshold and keep the memory in the heap. */
+  mallopt (M_MMAP_THRESHOLD, 64 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 128 * 1024);
   if (shim_parse_opts (argc, argv, &sh.o, &sh.health, &err) < 0)
     {
       fprintf (stderr, "polis-shim: %s\n", err->msg);
