@@ -221,6 +221,15 @@ def _clean(request):
         request.getfixturevalue("engine").clean()
 
 
+MISSING = ("not yet", "is not supported by polisd", "not implemented")
+
+
+def skip_if_missing(result):
+    """Skip (never pass) when the server says it lacks the feature."""
+    if result.returncode != 0 and any(m in result.stderr for m in MISSING):
+        pytest.skip("the server lacks this: %s" % result.stderr.strip())
+
+
 def wait_for(pred, timeout=20, step=0.05):
     end = time.time() + timeout
     while time.time() < end:
