@@ -137,6 +137,16 @@ class Servers:
                 p.wait(timeout=20)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 p.kill()
+        # podman's conmon lingers after some runs: end those of this bench.
+        for p in os.listdir("/proc"):
+            if not p.isdigit() or int(p) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    if (self.work + "/").encode() in f.read():
+                        os.kill(int(p), signal.SIGKILL)
+            except OSError:
+                pass
         for d in ("drun", "droot", "prun", "proot"):
             subprocess.run(["umount", "-R", os.path.join(self.work, d)], capture_output=True)
 

@@ -185,6 +185,13 @@ class Engine:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+        # podman's conmon lingers after an exec (--exit-delay 300): end the
+        # ones of this server, found by its directory on their command line.
+        for pid in _pids_mentioning(self.base):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.registry_proc:
             self.registry_proc.terminate()
             self.registry_proc.wait()
@@ -203,6 +210,19 @@ class Engine:
                 except OSError:
                     pass
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _pids_mentioning(path):
+    out = []
+    for p in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(p, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if path + "/" in cmd and int(p.split("/")[2]) != os.getpid():
+            out.append(int(p.split("/")[2]))
+    return out
 
 
 @pytest.fixture(scope="session")
