@@ -45,6 +45,10 @@ int cli_error (cli_ctx *ctx, const polis_error *err);
 int cli_fail (int code, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* Print WARNING and docker's "Are you sure you want to continue? [y/N]";
+   true when the answer on stdin starts with y (prune without --force). */
+bool cli_confirm (const char *warning);
+
 /* Is stdout / stdin a terminal. */
 bool cli_stdout_tty (void);
 

@@ -705,7 +705,6 @@ cmd_top (cli_ctx *ctx, int argc, char **argv)
 }
 
 /* Ask before a prune, as docker does (unless --force). */
-bool cli_confirm (const char *warning);
 bool
 cli_confirm (const char *warning)
 {

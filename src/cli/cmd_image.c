@@ -711,8 +711,6 @@ cmd_history (cli_ctx *ctx, int argc, char **argv)
   return 0;
 }
 
-bool cli_confirm (const char *warning);
-
 int
 cmd_image_prune (cli_ctx *ctx, int argc, char **argv)
 {

@@ -14,8 +14,6 @@
 #include "cli/units.h"
 #include "polis-config.h"
 
-bool cli_confirm (const char *warning);
-
 static const char *
 str (json_t *o, const char *k)
 {
