@@ -19,7 +19,7 @@ gen() {
     echo
   done
   for sub in "container ls" "container inspect" "container prune" "image ls" "image rm" \
-             "image inspect" "image prune" "system info" "system events" "system prune" \
+             "image inspect" "image prune" "system df" "system info" "system events" "system prune" \
              "volume create" "volume inspect" "volume ls" "volume prune" "volume rm" \
              "network connect" "network create" "network disconnect" "network inspect" \
              "network ls" "network prune" "network rm"; do

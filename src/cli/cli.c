@@ -136,6 +136,7 @@ static const cli_alias aliases[] = {
   { "image", "remove", "rmi", NULL, NULL, NULL, true },
   { "image", "save", "save", NULL, NULL, NULL, false },
   { "image", "tag", "tag", NULL, NULL, NULL, false },
+  { "system", "df", NULL, cmd_system_df, "[OPTIONS]", "Show docker disk usage", false },
   { "system", "events", "events", NULL, NULL, NULL, false },
   { "system", "info", "info", NULL, NULL, NULL, false },
   { "system", "prune", NULL, cmd_system_prune, "[OPTIONS]", "Remove unused data", false },

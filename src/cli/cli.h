@@ -130,6 +130,7 @@ int cmd_version (cli_ctx *ctx, int argc, char **argv);
 int cmd_info (cli_ctx *ctx, int argc, char **argv);
 int cmd_events (cli_ctx *ctx, int argc, char **argv);
 int cmd_system_prune (cli_ctx *ctx, int argc, char **argv);
+int cmd_system_df (cli_ctx *ctx, int argc, char **argv);
 int cmd_volume_prune (cli_ctx *ctx, int argc, char **argv);
 int cmd_network_prune (cli_ctx *ctx, int argc, char **argv);
 int cmd_volume_create (cli_ctx *ctx, int argc, char **argv);

@@ -436,3 +436,123 @@ cmd_system_prune (cli_ctx *ctx, int argc, char **argv)
   printf ("Total reclaimed space: %s\n", sz);
   return 0;
 }
+
+/* docker system df: the four rows of docker's disk-usage formatter. */
+static json_t *
+df_row (const char *type, long long total, long long active, double size,
+        double reclaimable, bool pct)
+{
+  cleanup_free char *s = units_human_size (size, 4);
+  cleanup_free char *r = units_human_size (reclaimable, 4);
+  cleanup_free char *rp = pct && size > 0
+                              ? xasprintf ("%s (%lld%%)", r, (long long) (reclaimable * 100 / size))
+                              : xstrdup (r);
+  cleanup_free char *t = xasprintf ("%lld", total);
+  cleanup_free char *a = xasprintf ("%lld", active);
+  return json_pack ("{s:s,s:s,s:s,s:s,s:s}", "Type", type, "TotalCount", t, "Active", a,
+                    "Size", s, "Reclaimable", rp);
+}
+
+int
+cmd_system_df (cli_ctx *ctx, int argc, char **argv)
+{
+  const char *format = NULL;
+  const opt_def defs[] = {
+    { "format", 0, OPT_STRING, &format, "Format output using a custom template" },
+    { NULL, 0, 0, NULL, NULL },
+  };
+  cleanup_strv char **pos = NULL;
+  int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *du = NULL;
+  if (client_call (ctx->client, "GET", "/system/df", NULL, &du, &err) < 0)
+    return cli_error (ctx, err);
+  cleanup_json json_t *headers = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "Type", "TYPE", "TotalCount",
+                                            "TOTAL", "Active", "ACTIVE", "Size", "SIZE",
+                                            "Reclaimable", "RECLAIMABLE");
+  cleanup_formatter cli_formatter *f = cli_formatter_new (
+      format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", headers, &err);
+  if (f == NULL)
+    return cli_fail (1, "template parsing error: %s", err->msg);
+
+  json_t *images = json_object_get (du, "Images");
+  double total = (double) json_integer_value (json_object_get (du, "LayersSize")), used = 0;
+  long long active = 0;
+  for (size_t i = 0; i < json_array_size (images); i++)
+    {
+      json_t *im = json_array_get (images, i);
+      if (json_integer_value (json_object_get (im, "Containers")) == 0)
+        continue;
+      active++;
+      json_int_t size = json_integer_value (json_object_get (im, "Size"));
+      json_int_t shared = json_integer_value (json_object_get (im, "SharedSize"));
+      if (size != -1 && shared != -1)
+        used += (double) (size - shared);
+    }
+  cleanup_json json_t *r1 = df_row ("Images", (long long) json_array_size (images), active, total,
+                                    total - used, true);
+
+  json_t *ctrs = json_object_get (du, "Containers");
+  double csize = 0, creclaim = 0;
+  active = 0;
+  for (size_t i = 0; i < json_array_size (ctrs); i++)
+    {
+      json_t *c = json_array_get (ctrs, i);
+      const char *st = json_string_value (json_object_get (c, "State"));
+      bool on = st && (strstr (st, "running") || strstr (st, "paused") || strstr (st, "restarting"));
+      double rw = (double) json_integer_value (json_object_get (c, "SizeRw"));
+      csize += rw;
+      if (on)
+        active++;
+      else
+        creclaim += rw;
+    }
+  cleanup_json json_t *r2 = df_row ("Containers", (long long) json_array_size (ctrs), active, csize,
+                                    creclaim, true);
+
+  json_t *vols = json_object_get (du, "Volumes");
+  double vsize = 0, vreclaim = 0;
+  active = 0;
+  for (size_t i = 0; i < json_array_size (vols); i++)
+    {
+      json_t *usage = json_object_get (json_array_get (vols, i), "UsageData");
+      json_int_t sz = json_integer_value (json_object_get (usage, "Size"));
+      json_int_t refs = json_integer_value (json_object_get (usage, "RefCount"));
+      if (refs > 0)
+        active++;
+      if (sz == -1)
+        continue;
+      vsize += (double) sz;
+      if (refs == 0)
+        vreclaim += (double) sz;
+    }
+  cleanup_json json_t *r3 = df_row ("Local Volumes", (long long) json_array_size (vols), active,
+                                    vsize, vreclaim, true);
+
+  json_t *cache = json_object_get (du, "BuildCache");
+  double bsize = 0, breclaim = 0;
+  active = 0;
+  for (size_t i = 0; i < json_array_size (cache); i++)
+    {
+      json_t *b = json_array_get (cache, i);
+      if (json_is_true (json_object_get (b, "InUse")))
+        active++;
+      if (json_is_true (json_object_get (b, "Shared")))
+        continue;
+      double sz = (double) json_integer_value (json_object_get (b, "Size"));
+      bsize += sz;
+      if (!json_is_true (json_object_get (b, "InUse")))
+        breclaim += sz;
+    }
+  cleanup_json json_t *r4 = df_row ("Build Cache", (long long) json_array_size (cache), active,
+                                    bsize, breclaim, false);
+  json_t *rows[] = { r1, r2, r3, r4 };
+  for (size_t i = 0; i < 4; i++)
+    if (cli_formatter_row (f, rows[i], &err) < 0)
+      return cli_error (ctx, err);
+  if (cli_formatter_flush (f, &err) < 0)
+    return cli_error (ctx, err);
+  return 0;
+}

@@ -129,6 +129,7 @@ SAME_AS_DOCKER = [
     ["images", "--format", "json"],
     ["images", "-q"],
     ["history", "busybox"],
+    ["system", "df"],
     ["inspect", "cmp1"],
     ["inspect", "--format", "{{.State.Status}} {{json .Config.Cmd}} {{.Config.Env}}", "cmp1"],
     ["inspect", "--format", "{{json .NetworkSettings.Ports}}", "cmp1"],
