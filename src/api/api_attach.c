@@ -222,6 +222,8 @@ exec_run (void *cls, int sock, const char *extra, size_t extra_len)
     }
   pump (sock, fd, api_server_stop_fd (st->srv), extra, extra_len);
   close (fd);
+  /* The CLI asks for the exit code as soon as the stream ends: have it. */
+  engine_exec_wait (st->eng, st->id, 5000);
 }
 
 static void

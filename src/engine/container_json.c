@@ -206,6 +206,12 @@ engine_container_inspect (engine *e, container *c, bool size,
 {
   (void) api_version;
   engine_lock (e);
+  /* The shim rewrites shim.json after every health probe without an
+     event (those come only when the status changes): read the last
+     results for State.Health.Log. */
+  if (c->health && !c->removed
+      && (c->status == CS_RUNNING || c->status == CS_PAUSED))
+    lifecycle_refresh_locked (e, c);
   json_t *o = container_inspect_locked (e, c, size);
   engine_unlock (e);
   return o;
