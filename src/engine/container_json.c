@@ -124,13 +124,13 @@ mounts_json (const container *c)
 static json_t *
 network_settings (const container *c, bool summary)
 {
-  (void) c;
   if (summary)
     return json_pack ("{s:{}}", "Networks");
   return json_pack (
       "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i,"
       " s:s, s:i, s:s, s:s, s:{}}",
-      "Bridge", "", "SandboxID", "", "SandboxKey", "", "Ports",
+      "Bridge", "", "SandboxID", "", "SandboxKey", c->sandbox ? c->sandbox : "",
+      "Ports",
       "HairpinMode", false, "LinkLocalIPv6Address", "",
       "LinkLocalIPv6PrefixLen", 0, "SecondaryIPAddresses",
       "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "",

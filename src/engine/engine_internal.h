@@ -91,6 +91,7 @@ struct container
   watcher *watchers;
   bool mounted;
   char *summary_static; /* the unchanging part of a ps entry, as text */
+  char *sandbox;        /* its network namespace (RUNROOT/netns/...), "" none */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
@@ -109,6 +110,7 @@ struct engine
   pthread_mutex_t image_lock;
   image_store *images;
   struct monitor *mon;
+  struct netns_pool *netns;
   int cgroup_version; /* 1 or 2 */
 };
 
