@@ -213,3 +213,17 @@ def test_bad_input_keeps_the_daemon_serving(any_docker):
     r = any_docker("run", "--rm", "busybox", "nosuchcommand", check=False)
     assert r.returncode == 127, r.stderr
     assert any_docker("version", "--format", "{{.Server.APIVersion}}").stdout.strip() == "1.51"
+
+
+def test_networking_none_like_and_host(any_docker):
+    # a namespace of its own with loopback up (Docker's --network none)
+    out = any_docker("run", "--rm", "busybox", "ip", "-o", "link").stdout.splitlines()
+    assert len(out) == 1 and ": lo:" in out[0] and "UP" in out[0]
+    assert any_docker("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2",
+                      "127.0.0.1").returncode == 0
+    # or the host's
+    host = any_docker("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link").stdout
+    assert len(host.splitlines()) > 1
+    any_docker("run", "-d", "--name", "sb", "busybox", "sleep", "60")
+    key = any_docker("inspect", "--format", "{{.NetworkSettings.SandboxKey}}", "sb").stdout.strip()
+    assert "/netns/" in key
