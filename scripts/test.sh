@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test of Polis: unit tests (release and ASan/UBSan builds),
 # the integration suite against polis-runtime (both builds), and the same
-# suite against Debian's runc and crun to show that it tests the spec; then
+# suite against Debian's runc and crun to show that it tests the spec;
+# polis-shim through its socket (both builds); polis-image; then
 # the cgroup tests again on a pure cgroup v2 kernel in a QEMU guest.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,13 +21,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
 
 echo "== integration (polis-runtime, release)"
-RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine
+RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine
 echo "== integration (polis-runtime, asan+ubsan)"
-RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine
 echo "== integration (runc, peer)"
-RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine
+RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine
 echo "== integration (crun, peer)"
-RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine
+RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine
+echo "== shim (polis-shim driven through its socket, release)"
+pytest tests/integration/shim
+echo "== shim (polis-shim, asan+ubsan)"
+POLIS_SHIM="$top/build-asan/polis-shim" pytest tests/integration/shim
 echo "== images (polis-image against a local docker-registry, release)"
 pytest tests/integration/image
 echo "== images (polis-image, asan+ubsan)"
