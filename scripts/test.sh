@@ -21,13 +21,13 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pytest() { /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; }
 
 echo "== integration (polis-runtime, release)"
-RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli --ignore=tests/integration/shim
+RUNTIME=polis pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (polis-runtime, asan+ubsan)"
-RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli --ignore=tests/integration/shim
+RUNTIME=polis POLIS_RUNTIME="$top/build-asan/polis-runtime" pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (runc, peer)"
-RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli --ignore=tests/integration/shim
+RUNTIME=runc pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== integration (crun, peer)"
-RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/engine --ignore=tests/integration/cli --ignore=tests/integration/shim
+RUNTIME=crun pytest tests/integration --ignore=tests/integration/image --ignore=tests/integration/shim --ignore=tests/integration/engine --ignore=tests/integration/cli
 echo "== shim (polis-shim driven through its socket, release)"
 pytest tests/integration/shim
 echo "== shim (polis-shim, asan+ubsan)"

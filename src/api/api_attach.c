@@ -20,6 +20,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "engine/shim_proto.h"
 
 #define PUMP_BUF (32u << 10)
 
@@ -89,12 +90,8 @@ write_stream_error (int sock, bool tty, const char *msg)
   cleanup_free char *line = xasprintf ("%s\r\n", msg);
   if (!tty)
     {
-      unsigned char hdr[8] = { 2, 0, 0, 0, 0, 0, 0, 0 };
-      uint32_t l = (uint32_t) (len + 2);
-      hdr[4] = (unsigned char) (l >> 24);
-      hdr[5] = (unsigned char) (l >> 16);
-      hdr[6] = (unsigned char) (l >> 8);
-      hdr[7] = (unsigned char) l;
+      uint8_t hdr[SHIM_PROTO_STDCOPY_HEADER];
+      shim_proto_stdcopy_header (hdr, SHIM_PROTO_STDERR, (uint32_t) (len + 2));
       if (!api_write_all (sock, hdr, sizeof hdr))
         return;
     }
@@ -225,6 +222,8 @@ exec_run (void *cls, int sock, const char *extra, size_t extra_len)
     }
   pump (sock, fd, api_server_stop_fd (st->srv), extra, extra_len);
   close (fd);
+  /* The CLI asks for the exit code as soon as the stream ends: have it. */
+  engine_exec_wait (st->eng, st->id, 5000);
 }
 
 static void

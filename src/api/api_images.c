@@ -807,11 +807,11 @@ list_images (void *ud, image_store *s, polis_error **err)
           json_array_append_new (strchr (*n, '@') ? digests : tags, json_string (fam));
         }
       json_t *o = json_pack (
-          "{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:O,s:i}", "Id", rec->id, "ParentId", "",
+          "{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:o,s:i}", "Id", rec->id, "ParentId", "",
           "RepoTags", tags, "RepoDigests", digests, "Created",
           (json_int_t) image_inspect_parse_time (rec->created), "Size",
           (json_int_t) rec->size, "SharedSize", (json_int_t) -1, "Labels",
-          json_is_object (labels) ? labels : json_object (), "Containers",
+          json_is_object (labels) ? json_incref (labels) : json_object (), "Containers",
           engine_image_users (a->eng, rec->id));
       if (a->version < 144)
         json_object_set_new (o, "VirtualSize", json_integer (rec->size));

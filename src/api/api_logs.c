@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "engine/jsonlog.h"
+#include "engine/shim_proto.h"
 
 typedef struct
 {
@@ -59,19 +60,14 @@ logs_read (void *cls, char **chunk, size_t *len)
             continue;
           char ts[64];
           size_t tl = s->timestamps ? fixed_time (e.time_ns, ts, sizeof ts) : 0;
-          size_t hl = s->tty ? 0 : 8;
+          size_t hl = s->tty ? 0 : SHIM_PROTO_STDCOPY_HEADER;
           size_t n = hl + tl + e.log_len;
           char *out = xmalloc (n);
           if (!s->tty)
-            {
-              uint32_t pl = (uint32_t) (tl + e.log_len);
-              out[0] = (char) (e.stream == JSONLOG_STDERR ? 2 : 1);
-              out[1] = out[2] = out[3] = 0;
-              out[4] = (char) (pl >> 24);
-              out[5] = (char) (pl >> 16);
-              out[6] = (char) (pl >> 8);
-              out[7] = (char) pl;
-            }
+            shim_proto_stdcopy_header ((uint8_t *) out,
+                                       e.stream == JSONLOG_STDERR ? SHIM_PROTO_STDERR
+                                                                  : SHIM_PROTO_STDOUT,
+                                       (uint32_t) (tl + e.log_len));
           memcpy (out + hl, ts, tl);
           memcpy (out + hl + tl, e.log, e.log_len);
           *chunk = out;

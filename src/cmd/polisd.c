@@ -77,9 +77,9 @@ write_pidfile (const char *path, polis_error **err)
    ("fault-around"), which for a static binary that touches a little of
    everything (SQLite, jansson, libmicrohttpd, libcrypto) makes most of
    its 6 MB resident.  MADV_RANDOM turns that off for these mappings, and
-   MADV_DONTNEED drops what start-up faulted in (they are clean file
-   pages: dropping them costs nothing, the next use reads them back from
-   the page cache). */
+   MADV_DONTNEED drops the code start-up faulted in (clean file pages:
+   dropping them costs nothing, the next use reads them back from the
+   page cache). */
 static void
 trim_text (void)
 {
@@ -104,7 +104,11 @@ trim_text (void)
       if (strcmp (path, self) != 0 || perms[1] == 'w')
         continue;
       madvise ((void *) lo, hi - lo, MADV_RANDOM);
-      madvise ((void *) lo, hi - lo, MADV_DONTNEED);
+      /* Only code is dropped: a read-only data mapping may hold pages the
+         loader relocated (RELRO), which are private copies, not the
+         file's: dropping them would undo the relocations. */
+      if (perms[2] == 'x')
+        madvise ((void *) lo, hi - lo, MADV_DONTNEED);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "base/xalloc.h"
 #include "container_fs.h"
 #include "monitor.h"
+#include "netns.h"
 #include "oci_spec.h"
 #include "shim_client.h"
 
@@ -95,6 +96,30 @@ write_json_at (const char *dir, const char *name, const json_t *j,
   return file_write_atomic_at (dfd, name, text, strlen (text), 0600, false, err);
 }
 
+/* C's network namespace: kept from start to removal (a restart joins the
+   same one); a new one when there is none or it did not survive (a
+   reboot empties the run root). */
+static int
+bundle_network (engine *e, container *c, polis_error **err)
+{
+  const char *mode = json_string_value (json_object_get (c->host_config, "NetworkMode"));
+  if (mode && strcmp (mode, "host") == 0)
+    return 0;
+  struct stat a, b;
+  if (c->sandbox && stat (c->sandbox, &a) == 0 && stat (e->opts.run_root, &b) == 0
+      && a.st_dev != b.st_dev)
+    return 0;
+  char *path = netns_pool_take (e->netns, err);
+  if (path == NULL)
+    return error_wrap (err, "make a network namespace");
+  engine_lock (e);
+  free (c->sandbox);
+  c->sandbox = path;
+  container_save (e, c, NULL);
+  engine_unlock (e);
+  return 0;
+}
+
 int
 bundle_prepare (engine *e, container *c, polis_error **err)
 {
@@ -120,6 +145,8 @@ bundle_prepare (engine *e, container *c, polis_error **err)
     return -1;
   cleanup_free char *cg = bundle_cgroups_path (e, c);
   struct stat st;
+  if (bundle_network (e, c, err) < 0)
+    return -1;
   oci_spec_input in = {
     .config = c->config,
     .host_config = c->host_config,
@@ -133,6 +160,7 @@ bundle_prepare (engine *e, container *c, polis_error **err)
     .groups = groups,
     .n_groups = n_groups,
     .cgroup_version = e->cgroup_version,
+    .netns_path = c->sandbox,
   };
   if (json_is_true (json_object_get (c->host_config, "Init")) && in.init_path == NULL)
     return error_set (err, ERROR_INVALID, ENOENT,

@@ -46,6 +46,7 @@ container_free (container *c)
   free (c->error);
   json_decref (c->health);
   free (c->summary_static);
+  free (c->sandbox);
   pthread_mutex_destroy (&c->op_lock);
   free (c);
 }
@@ -160,12 +161,12 @@ container_doc (const container *c)
       "HasBeenStarted", c->has_been_started);
   if (c->health)
     json_object_set (state, "Health", c->health);
-  return json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o}", "Image",
+  return json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o, s:s}", "Image",
                     c->image_ref ? c->image_ref : "", "ImageID",
                     c->image_id ? c->image_id : "", "Config", c->config,
                     "HostConfig", c->host_config, "NetworkingConfig",
                     c->net_config ? c->net_config : json_null (), "State",
-                    state);
+                    state, "SandboxKey", c->sandbox ? c->sandbox : "");
 }
 
 int
@@ -205,6 +206,8 @@ container_load_doc (container *c, const json_t *doc, polis_error **err)
       = json_is_true (json_object_get (state, "HasBeenStarted"));
   json_t *h = json_object_get (state, "Health");
   c->health = json_is_object (h) ? json_incref (h) : NULL;
+  const char *sk = json_string_value (json_object_get (doc, "SandboxKey"));
+  c->sandbox = sk && *sk ? xstrdup (sk) : NULL;
   return 0;
 }
 

@@ -124,13 +124,13 @@ mounts_json (const container *c)
 static json_t *
 network_settings (const container *c, bool summary)
 {
-  (void) c;
   if (summary)
     return json_pack ("{s:{}}", "Networks");
   return json_pack (
       "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i,"
       " s:s, s:i, s:s, s:s, s:{}}",
-      "Bridge", "", "SandboxID", "", "SandboxKey", "", "Ports",
+      "Bridge", "", "SandboxID", "", "SandboxKey", c->sandbox ? c->sandbox : "",
+      "Ports",
       "HairpinMode", false, "LinkLocalIPv6Address", "",
       "LinkLocalIPv6PrefixLen", 0, "SecondaryIPAddresses",
       "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "",
@@ -206,6 +206,12 @@ engine_container_inspect (engine *e, container *c, bool size,
 {
   (void) api_version;
   engine_lock (e);
+  /* The shim rewrites shim.json after every health probe without an
+     event (those come only when the status changes): read the last
+     results for State.Health.Log. */
+  if (c->health && !c->removed
+      && (c->status == CS_RUNNING || c->status == CS_PAUSED))
+    lifecycle_refresh_locked (e, c);
   json_t *o = container_inspect_locked (e, c, size);
   engine_unlock (e);
   return o;

@@ -21,6 +21,7 @@
 #include "bundle.h"
 #include "container_fs.h"
 #include "container_schema.h"
+#include "netns.h"
 #include "oci_spec.h"
 #include "runtime/cgroup.h"
 #include "shim_client.h"
@@ -42,14 +43,14 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
       cleanup_json json_t *req = json_pack ("{s:s,s:b}", "op", "delete", "force", true);
       polis_error *e2 = NULL;
       cleanup_json json_t *r = shim_call (sock, req, NULL, SHIM_TIMEOUT_MS, &e2);
-      if (r == NULL)
-        {
-          log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
-          error_free (&e2);
-        }
+      /* An auto-removed container's shim is gone already. */
+      if (r == NULL && e2->cls != ERROR_NOT_FOUND && e2->cls != ERROR_UNAVAILABLE)
+        log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
+      error_free (&e2);
     }
   if (container_fs_umount (c, err) < 0)
     return -1;
+  netns_release (c->sandbox);
   if (file_remove_tree_at (AT_FDCWD, c->run_dir, err) < 0
       || file_remove_tree_at (AT_FDCWD, c->dir, err) < 0)
     return -1;

@@ -18,6 +18,10 @@
 #include "base/xalloc.h"
 #include "image/image_store.h"
 #include "monitor.h"
+#include "netns.h"
+
+/* Network namespaces kept ready (see netns.h). */
+#define ENGINE_NETNS_POOL 2
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -285,6 +289,16 @@ engine_open (const engine_opts *o, polis_error **err)
     goto fail;
   if (state_db_each_container (e->db, load_row, e, err) < 0)
     goto fail;
+  {
+    cleanup_strv char **held = NULL;
+    for (size_t i = 0; i < e->n_cs; i++)
+      if (e->cs[i]->sandbox)
+        strv_append (&held, e->cs[i]->sandbox);
+    cleanup_free char *nsdir = xasprintf ("%s/netns", e->opts.run_root);
+    e->netns = netns_pool_new (nsdir, ENGINE_NETNS_POOL, held, err);
+    if (e->netns == NULL)
+      goto fail;
+  }
   e->mon = monitor_start (e, err);
   if (e->mon == NULL)
     goto fail;
@@ -306,6 +320,7 @@ engine_close (engine *e)
   if (e == NULL)
     return;
   monitor_stop (e->mon);
+  netns_pool_free (e->netns);
   exec_free_all (e);
   /* Handlers are gone (the API server stopped first): only the table's
      references are left. */

@@ -164,8 +164,9 @@ bool engine_wait_done (engine *e, container_waiter *w);
 
 /* Attach to C's stdio through its shim.  Waits (for a container not yet
    started) until its shim exists, then returns a connected socket whose
-   stream is already in Docker's wire form.  -1 when STOP_FD/CLIENT_FD
-   fire first or on error. */
+   stream is already in Docker's wire form.  -1 when STOP_FD fires or
+   CLIENT_FD (a hijacked socket: only a hang-up counts) goes first, or on
+   error. */
 int engine_attach_open (engine *e, container *c, bool in, bool out, bool err_,
                         int stop_fd, int client_fd, polis_error **err);
 /* Mark one attacher as expected before the 101 reply, so that a start
@@ -185,6 +186,9 @@ bool engine_exec_tty (engine *e, const char *id);
 int engine_exec_start (engine *e, const char *id, bool detach, bool tty,
                        polis_error **err);
 json_t *engine_exec_inspect (engine *e, const char *id, polis_error **err);
+/* Wait (at most TIMEOUT_MS) until the shim reported exec ID's exit: its
+   stream may end a moment before.  0 when it has, -1 otherwise. */
+int engine_exec_wait (engine *e, const char *id, int timeout_ms);
 int engine_exec_resize (engine *e, const char *id, int height, int width,
                         polis_error **err);
 

@@ -91,6 +91,7 @@ struct container
   watcher *watchers;
   bool mounted;
   char *summary_static; /* the unchanging part of a ps entry, as text */
+  char *sandbox;        /* its network namespace (RUNROOT/netns/...), "" none */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
@@ -109,6 +110,7 @@ struct engine
   pthread_mutex_t image_lock;
   image_store *images;
   struct monitor *mon;
+  struct netns_pool *netns;
   int cgroup_version; /* 1 or 2 */
 };
 
@@ -158,6 +160,8 @@ container *engine_find_id (engine *e, const char *id);
 /* Load exec records from the database / free them (engine open/close). */
 void exec_load_all (engine *e);
 void exec_free_all (engine *e);
+/* The shim reported exec ID of C ended with EXIT_CODE (takes the lock). */
+void exec_exited (engine *e, container *c, const char *id, int exit_code);
 /* Forget C's exec records (C is being removed; under the engine lock). */
 void exec_forget_container (engine *e, container *c);
 
@@ -166,6 +170,8 @@ void exec_forget_container (engine *e, container *c);
 /* Apply the shim's view (shim.json) to C and persist; publishes nothing.
    Under the engine lock. */
 void lifecycle_apply_shim_state (engine *e, container *c, const json_t *st);
+/* Refresh C from shim.json (under the lock).  False when there is none. */
+bool lifecycle_refresh_locked (engine *e, container *c);
 /* The monitor saw EVENT from C's shim (JSON line).  Takes the lock. */
 void lifecycle_on_shim_event (engine *e, container *c, const json_t *ev);
 /* C's shim connection closed (the shim exited or was killed). */

@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -99,6 +103,64 @@ exec_forget_container (engine *e, container *c)
       }
     else
       p = &(*p)->next;
+}
+
+void
+exec_exited (engine *e, container *c, const char *id, int exit_code)
+{
+  if (id == NULL)
+    return;
+  engine_lock (e);
+  exec_rec *x = find_locked (e, id);
+  if (x && x->c == c)
+    {
+      x->has_exit = true;
+      x->exit_code = exit_code;
+      x->running = false;
+      container_notify (c);
+    }
+  engine_unlock (e);
+}
+
+int
+engine_exec_wait (engine *e, const char *id, int timeout_ms)
+{
+  watcher w = { .fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK) };
+  if (w.fd < 0)
+    return -1;
+  engine_lock (e);
+  exec_rec *x = find_locked (e, id);
+  container *c = x ? x->c : NULL;
+  if (c)
+    container_watch (c, &w);
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  int r = -1;
+  while ((x = find_locked (e, id)) != NULL)
+    {
+      if (x->has_exit)
+        {
+          r = 0;
+          break;
+        }
+      engine_unlock (e);
+      struct timespec t1;
+      clock_gettime (CLOCK_MONOTONIC, &t1);
+      long spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+      struct pollfd p = { .fd = w.fd, .events = POLLIN };
+      int pr = spent < timeout_ms ? poll (&p, 1, (int) (timeout_ms - spent)) : 0;
+      uint64_t v;
+      if (pr > 0 && read (w.fd, &v, sizeof v) < 0)
+        (void) 0;
+      engine_lock (e);
+      if (pr == 0)
+        break;
+    }
+  if (c)
+    container_unwatch (c, &w);
+  engine_unlock (e);
+  close (w.fd);
+  return r;
 }
 
 int
@@ -275,15 +337,15 @@ engine_exec_inspect (engine *e, const char *id, polis_error **err)
   cleanup_free char *dir = xstrdup (x->c->dir);
   char cid[65];
   memcpy (cid, x->c->id, 65);
-  bool failed = x->has_exit;
-  int failed_code = x->exit_code;
+  bool exited = x->has_exit;
+  int exit_code = x->exit_code;
   engine_unlock (e);
 
   cleanup_free char *path = xasprintf ("%s/execs/%s.json", dir, id);
   polis_error *e2 = NULL;
   cleanup_json json_t *st = pjson_load_file_at (AT_FDCWD, path, 1 << 20, &e2);
   error_free (&e2);
-  bool running = st && json_is_true (json_object_get (st, "running"));
+  bool running = !exited && st && json_is_true (json_object_get (st, "running"));
   json_t *code = st ? json_object_get (st, "exit_code") : NULL;
   json_t *cmd = json_object_get (cfg, "Cmd");
   json_t *args = json_deep_copy (cmd);
@@ -294,7 +356,7 @@ engine_exec_inspect (engine *e, const char *id, polis_error **err)
       "{s:s, s:b, s:o, s:{s:b,s:s,s:o,s:b,s:s}, s:b, s:b, s:b, s:b, s:s,"
       " s:s, s:I}",
       "ID", id, "Running", running, "ExitCode",
-      failed ? json_integer (failed_code)
+      exited ? json_integer (exit_code)
       : (code && !running) ? json_incref (code)
                            : json_null (),
       "ProcessConfig", "tty", json_is_true (json_object_get (cfg, "Tty")),

@@ -387,6 +387,27 @@ jsonlog_reader_check_rotation (jsonlog_reader *r, polis_error **err)
   if (last && st.st_ino == last->ino && st.st_dev == last->dev)
     return (uint64_t) st.st_size < r->off + (r->end - r->start) ? JSONLOG_EMPTIED
                                                                : JSONLOG_SAME;
+  if (last)
+    {
+      /* Rotated, maybe more than once: our file is PATH.K now, and
+         PATH.K-1 ... PATH.1 came after it. */
+      unsigned k = 0;
+      for (unsigned i = 1; i <= JSONLOG_MAX_FILES && k == 0; i++)
+        {
+          cleanup_free char *p = xasprintf ("%s.%u", r->path, i);
+          struct stat ost;
+          if (stat (p, &ost) < 0)
+            break;
+          if (ost.st_ino == last->ino && ost.st_dev == last->dev)
+            k = i;
+        }
+      for (unsigned i = k ? k - 1 : 0; i >= 1; i--)
+        {
+          cleanup_free char *p = xasprintf ("%s.%u", r->path, i);
+          if (jsonlog_reader_add_file (r, p, err) < 0)
+            return JSONLOG_SAME;
+        }
+    }
   if (jsonlog_reader_add_file (r, r->path, err) <= 0)
     return JSONLOG_SAME;
   if (r->n_files == 1)

@@ -138,9 +138,8 @@ lifecycle_apply_shim_state (engine *e, container *c, const json_t *st)
     }
 }
 
-/* Refresh C from shim.json (under the lock).  False when there is none. */
-static bool
-refresh_locked (engine *e, container *c)
+bool
+lifecycle_refresh_locked (engine *e, container *c)
 {
   cleanup_json json_t *st = read_json (c->dir, "shim.json");
   if (st == NULL)
@@ -206,7 +205,7 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
       engine_unlock (e);
       return;
     }
-  bool have = refresh_locked (e, c);
+  bool have = lifecycle_refresh_locked (e, c);
   bool died = strcmp (action, "die") == 0;
   if (died)
     {
@@ -247,6 +246,7 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
   else if (strcmp (action, "exec_die") == 0)
     {
       const char *xid = json_string_value (json_object_get (ev, "exec_id"));
+      exec_exited (e, c, xid, (int) json_integer_value (json_object_get (ev, "exit_code")));
       char code[16];
       snprintf (code, sizeof code, "%lld",
                 (long long) json_integer_value (json_object_get (ev, "exit_code")));
@@ -454,7 +454,7 @@ start_locked (engine *e, container *c, polis_error **err)
       schedule_auto_remove (e, c);
       return -1;
     }
-  refresh_locked (e, c);
+  lifecycle_refresh_locked (e, c);
   if (c->status == CS_CREATED || c->status == CS_EXITED)
     {
       /* The shim answered before rewriting shim.json: it is running. */
@@ -747,7 +747,7 @@ pause_op (engine *e, container *c, bool pause, polis_error **err)
   if (r == 0)
     {
       engine_lock (e);
-      if (!refresh_locked (e, c) || c->status != (pause ? CS_PAUSED : CS_RUNNING))
+      if (!lifecycle_refresh_locked (e, c) || c->status != (pause ? CS_PAUSED : CS_RUNNING))
         c->status = pause ? CS_PAUSED : CS_RUNNING;
       container_save (e, c, NULL);
       container_notify (c);
@@ -810,10 +810,12 @@ engine_attach_open (engine *e, container *c, bool in, bool out, bool errs,
   while (!c->shim_up && !c->removed)
     {
       engine_unlock (e);
+      /* The client's socket is hijacked: a half-close (its stdin ended, or
+         it attached no stdin) is not a hang-up; only HUP/ERR are. */
       struct pollfd p[3] = {
         { .fd = w.fd, .events = POLLIN },
         { .fd = stop_fd, .events = POLLIN },
-        { .fd = client_fd, .events = POLLRDHUP },
+        { .fd = client_fd, .events = 0 },
       };
       int r = poll (p, 3, -1);
       engine_lock (e);

@@ -24,6 +24,7 @@ typedef struct stream
   int fd;
   char *buf;
   size_t len;
+  struct stream *prev, *next;
 } stream;
 
 struct monitor
@@ -33,11 +34,38 @@ struct monitor
   int wake_fd;
   pthread_t thread;
   bool running;
+  pthread_mutex_t lock; /* the list of streams */
+  stream *streams;
 };
+
+static void
+stream_link (monitor *m, stream *s)
+{
+  pthread_mutex_lock (&m->lock);
+  s->next = m->streams;
+  if (m->streams)
+    m->streams->prev = s;
+  m->streams = s;
+  pthread_mutex_unlock (&m->lock);
+}
+
+static void
+stream_unlink (monitor *m, stream *s)
+{
+  pthread_mutex_lock (&m->lock);
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    m->streams = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  pthread_mutex_unlock (&m->lock);
+}
 
 static void
 stream_close (monitor *m, stream *s)
 {
+  stream_unlink (m, s);
   epoll_ctl (m->epfd, EPOLL_CTL_DEL, s->fd, NULL);
   close (s->fd);
   free (s->buf);
@@ -125,6 +153,7 @@ monitor_start (engine *e, polis_error **err)
 {
   monitor *m = xzalloc (sizeof *m);
   m->e = e;
+  pthread_mutex_init (&m->lock, NULL);
   m->epfd = epoll_create1 (EPOLL_CLOEXEC);
   m->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (m->epfd < 0 || m->wake_fd < 0)
@@ -167,8 +196,17 @@ monitor_stop (monitor *m)
         log_warning ("monitor: wake: %s", strerror (errno));
       pthread_join (m->thread, NULL);
     }
-  /* The remaining streams' fds close with the process; the containers
-     are freed by engine_close. */
+  /* The shims keep running: only our ends of their streams go. */
+  while (m->streams)
+    {
+      stream *s = m->streams;
+      m->streams = s->next;
+      close (s->fd);
+      free (s->buf);
+      container_unref (s->c);
+      free (s);
+    }
+  pthread_mutex_destroy (&m->lock);
   close (m->epfd);
   close (m->wake_fd);
   free (m);
@@ -192,9 +230,11 @@ monitor_follow (monitor *m, container *c, polis_error **err)
   c->refs++;
   engine_unlock (m->e);
   s->c = c;
+  stream_link (m, s);
   struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = s };
   if (epoll_ctl (m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
     {
+      stream_unlink (m, s);
       error_sys (err, "epoll_ctl");
       close (fd);
       free (s->buf);

@@ -547,7 +547,10 @@ namespaces (const oci_spec_input *in)
     json_array_append_new (ns, json_pack ("{s:s}", "type", "uts"));
   json_array_append_new (ns, json_pack ("{s:s}", "type", "mount"));
   if (strcmp (hc_str (hc, "NetworkMode"), "host") != 0)
-    json_array_append_new (ns, json_pack ("{s:s}", "type", "network"));
+    json_array_append_new (ns, in->netns_path
+                                   ? json_pack ("{s:s,s:s}", "type", "network",
+                                                "path", in->netns_path)
+                                   : json_pack ("{s:s}", "type", "network"));
   /* Docker's default: a private cgroup namespace on v2, the host's on v1. */
   const char *cg = hc_str (hc, "CgroupnsMode");
   if (strcmp (cg, "private") == 0 || (*cg == '\0' && in->cgroup_version == 2))

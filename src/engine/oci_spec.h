@@ -31,6 +31,7 @@ typedef struct
   const gid_t *groups; /* supplementary */
   size_t n_groups;
   int cgroup_version; /* 1 or 2: the default cgroup namespace mode */
+  const char *netns_path; /* the network namespace to join (NULL: a new one) */
 } oci_spec_input;
 
 /* The config.json object.  New reference or NULL. */

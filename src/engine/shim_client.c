@@ -1,6 +1,8 @@
 /* shim_client.c - polisd's side of the polis-shim contract. */
 #include "shim_client.h"
 
+#include "shim_proto.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -62,7 +64,7 @@ read_line (int fd, int timeout_ms, polis_error **err)
         return NULL;
       if (len + 256 > cap)
         {
-          if (cap >= SHIM_REPLY_MAX)
+          if (cap >= SHIM_PROTO_REPLY_MAX)
             {
               error_set (err, ERROR_INTERNAL, E2BIG, "shim reply too long");
               return NULL;
@@ -100,50 +102,6 @@ read_line (int fd, int timeout_ms, polis_error **err)
           return steal_pointer (&buf);
         }
     }
-}
-
-static polis_error_class
-class_of_code (json_int_t code)
-{
-  switch (code)
-    {
-    case 400:
-      return ERROR_INVALID;
-    case 404:
-      return ERROR_NOT_FOUND;
-    case 409:
-      return ERROR_CONFLICT;
-    case 403:
-      return ERROR_FORBIDDEN;
-    case 503:
-      return ERROR_UNAVAILABLE;
-    default:
-      return ERROR_INTERNAL;
-    }
-}
-
-static json_t *
-parse_reply (const char *line, polis_error **err)
-{
-  json_t *j = pjson_parse (line, strlen (line), "shim reply", err);
-  if (j == NULL)
-    return NULL;
-  if (!json_is_object (j))
-    {
-      json_decref (j);
-      error_set (err, ERROR_INTERNAL, EPROTO, "shim reply: not an object");
-      return NULL;
-    }
-  if (!json_is_true (json_object_get (j, "ok")))
-    {
-      const char *msg = json_string_value (json_object_get (j, "message"));
-      json_int_t code = json_integer_value (json_object_get (j, "code"));
-      error_set (err, class_of_code (code), 0, "%s",
-                 msg ? msg : "the shim failed");
-      json_decref (j);
-      return NULL;
-    }
-  return j;
 }
 
 static void
@@ -234,7 +192,7 @@ shim_spawn (const shim_spawn_opts *o, pid_t *shim_pid, polis_error **err)
       *err = rerr;
       return error_wrap (err, "start the shim");
     }
-  cleanup_json json_t *reply = parse_reply (line, err);
+  cleanup_json json_t *reply = shim_proto_parse_reply (line, strlen (line), err);
   if (reply == NULL)
     return -1;
   *shim_pid = (pid_t) json_integer_value (json_object_get (reply, "shim_pid"));
@@ -276,7 +234,7 @@ shim_call (const char *socket_path, const json_t *req, int *stream,
   cleanup_free char *line = read_line (fd, timeout_ms, err);
   if (line == NULL)
     return NULL;
-  json_t *reply = parse_reply (line, err);
+  json_t *reply = shim_proto_parse_reply (line, strlen (line), err);
   if (reply && stream)
     *stream = move_fd (fd);
   return reply;

@@ -17,7 +17,6 @@
 
 #include "base/error.h"
 
-#define SHIM_REPLY_MAX (1u << 20)
 #define SHIM_TIMEOUT_MS 30000
 
 typedef struct

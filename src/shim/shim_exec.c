@@ -247,6 +247,10 @@ shim_exec_request (shim *sh, shim_conn *c, const json_t *req, polis_error **err)
       || pjson_get_string (req, "request", "detach_keys", false, &keys, err) < 0
       || shim_exec_check_id (id, err) < 0)
     return -1;
+  uint8_t k[SHIM_PROTO_DETACH_KEYS_MAX];
+  size_t nk;
+  if (keys && *keys && shim_proto_parse_detach_keys (keys, k, &nk, err) < 0)
+    return -1; /* now: after the reply it could not be said */
   if (sh->status == SHIM_PAUSED)
     return error_set (err, ERROR_CONFLICT, EBUSY,
                       "Container %s is paused, unpause the container before exec", sh->o.id);

@@ -173,7 +173,10 @@ class Polisd:
                 leaks.append("sanitizer report in polisd's log:\n" + log)
         leaks += ["mount left: " + m for m in mounts_under(self.base)]
         leaks += ["shim left: %d" % p for p in shims_of(self.run_root)]
-        leaks += ["cgroup left: " + d for d in cgroup_dirs(self.cgroup_parent)]
+        # The parent (like dockerd's /docker) stays; a container's does not.
+        for d in cgroup_dirs(self.cgroup_parent):
+            leaks += ["cgroup left: " + os.path.join(d, c) for c in os.listdir(d)
+                      if os.path.isdir(os.path.join(d, c))]
         for d in cgroup_dirs(self.cgroup_parent):
             try:
                 os.rmdir(d)

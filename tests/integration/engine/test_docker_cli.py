@@ -34,9 +34,9 @@ def test_run_exit_code_and_wait(any_docker):
                    check=False)
     assert r.returncode == 3
     assert r.stdout == "out\n" and r.stderr == "err\n"
-    any_docker("run", "-d", "--name", "w", "busybox", "sh", "-c", "sleep 0.3; exit 7")
-    assert any_docker("wait", "w").stdout.strip() == "7"
-    st = any_docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "w").stdout
+    any_docker("run", "-d", "--name", "wt", "busybox", "sh", "-c", "sleep 0.3; exit 7")
+    assert any_docker("wait", "wt").stdout.strip() == "7"
+    st = any_docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "wt").stdout
     assert st.split() == ["exited", "7"]
 
 
@@ -119,7 +119,9 @@ def test_cp_both_ways(any_docker, tmp_path):
     assert (tmp_path / "hn").read_text().strip() == \
         any_docker("inspect", "--format", "{{.Config.Hostname}}", "cp").stdout.strip()
     r = any_docker("cp", "cp:/nope", str(tmp_path / "x"), check=False)
-    assert r.returncode != 0 and "Could not find the file /nope" in r.stderr
+    # the 404 is rendered by the CLI: v28 prints the daemon's message
+    assert r.returncode != 0 and ("Could not find the file /nope" in r.stderr
+                                  or "No such container:path: cp:/nope" in r.stderr)
 
 
 def test_stats_no_stream(any_docker):
@@ -203,7 +205,7 @@ def test_bad_input_keeps_the_daemon_serving(any_docker):
     assert "Unable to find image 'nosuchimage:latest' locally" in r.stderr
     any_docker("create", "--name", "dup", "busybox", "true")
     r = any_docker("create", "--name", "dup", "busybox", "true", check=False)
-    assert r.returncode == 125 and 'The container name "/dup" is already in use' in r.stderr
+    assert r.returncode != 0 and 'The container name "/dup" is already in use' in r.stderr
     r = any_docker("start", "nosuch", check=False)
     assert "No such container: nosuch" in r.stderr
     r = any_docker("exec", "dup", "true", check=False)
@@ -211,3 +213,17 @@ def test_bad_input_keeps_the_daemon_serving(any_docker):
     r = any_docker("run", "--rm", "busybox", "nosuchcommand", check=False)
     assert r.returncode == 127, r.stderr
     assert any_docker("version", "--format", "{{.Server.APIVersion}}").stdout.strip() == "1.51"
+
+
+def test_networking_none_like_and_host(any_docker):
+    # a namespace of its own with loopback up (Docker's --network none)
+    out = any_docker("run", "--rm", "busybox", "ip", "-o", "link").stdout.splitlines()
+    assert len(out) == 1 and ": lo:" in out[0] and "UP" in out[0]
+    assert any_docker("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2",
+                      "127.0.0.1").returncode == 0
+    # or the host's
+    host = any_docker("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link").stdout
+    assert len(host.splitlines()) > 1
+    any_docker("run", "-d", "--name", "sb", "busybox", "sleep", "60")
+    key = any_docker("inspect", "--format", "{{.NetworkSettings.SandboxKey}}", "sb").stdout.strip()
+    assert "/netns/" in key
