@@ -169,8 +169,13 @@ client_connect (api_client *c, polis_error **err)
       *err = steal_pointer (&cerr);
       return NULL;
     }
+  /* Only the default address is ours to start a daemon on: a socket named
+     by -H or DOCKER_HOST belongs to whoever runs that daemon (a test, a
+     script that is starting it right now), unless POLIS_AUTOSTART=1. */
+  const char *force = getenv ("POLIS_AUTOSTART");
+  bool ours = strcmp (c->host, CLIENT_DEFAULT_HOST) == 0 || (force && strcmp (force, "1") == 0);
   cleanup_free char *polisd = NULL;
-  if (!c->autostart_tried && getenv ("POLIS_NO_AUTOSTART") == NULL)
+  if (!c->autostart_tried && ours && getenv ("POLIS_NO_AUTOSTART") == NULL)
     polisd = client_polisd_path ();
   if (polisd == NULL)
     {

@@ -55,6 +55,12 @@ def test_polis_starts_polisd_beside_it(tmp_path):
     env = dict(os.environ)
     env.pop("POLIS_NO_AUTOSTART", None)
     env.pop("DOCKER_HOST", None)
+    # Not the default address: without POLIS_AUTOSTART=1 nothing is started.
+    r = subprocess.run([str(bindir / "polis"), "-H", "unix://%s" % sock, "version"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "Cannot connect to the Docker daemon" in r.stderr, r
+    assert not (sock.parent / "fake.json").exists()
+    env["POLIS_AUTOSTART"] = "1"
     r = subprocess.run([str(bindir / "polis"), "-H", "unix://%s" % sock, "--root", str(tmp_path / "root"),
                         "version", "--format", "{{.Server.Version}} {{.Client.ApiVersion}} {{.Server.path}}"],
                        env=env, capture_output=True, text=True, timeout=60)
@@ -84,6 +90,7 @@ def test_no_polisd_beside_it(tmp_path):
     shutil.copy2(POLIS, bindir / "polis")
     env = dict(os.environ)
     env.pop("POLIS_NO_AUTOSTART", None)
+    env["POLIS_AUTOSTART"] = "1"
     host = "unix://%s/none.sock" % tmp_path
     r = subprocess.run([str(bindir / "polis"), "-H", host, "ps"], env=env,
                        capture_output=True, text=True, timeout=60)
