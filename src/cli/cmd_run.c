@@ -23,15 +23,18 @@
 #include "cli/container_opts.h"
 #include "cli/stream.h"
 
-/* docker's toStatusError: what a failed start means as an exit code. */
+/* docker's toStatusError: what a failed start means as an exit code.
+   Matched without regard to case (docker matches runc's lowercase words;
+   a runtime that says "No such file or directory", strerror's spelling,
+   means the same). */
 static int
 run_status_of_error (const polis_error *err)
 {
   const char *m = err && err->msg ? err->msg : "";
-  if (strstr (m, "executable file not found")
-      || strstr (m, "no such file or directory"))
+  if (strcasestr (m, "executable file not found")
+      || strcasestr (m, "no such file or directory"))
     return 127;
-  if (strstr (m, "permission denied") || strstr (m, "is a directory"))
+  if (strcasestr (m, "permission denied") || strcasestr (m, "is a directory"))
     return 126;
   return 125;
 }
