@@ -306,14 +306,12 @@ ps_row (json_t *c, bool trunc)
   json_t *srw = json_object_get (c, "SizeRw");
   json_t *srf = json_object_get (c, "SizeRootFs");
   cleanup_free char *size = NULL;
-  if (srw || srf)
-    {
-      cleanup_free char *a = units_human_size ((double) json_integer_value (srw), 3);
-      cleanup_free char *b = units_human_size ((double) json_integer_value (srf), 3);
-      size = xasprintf ("%s (virtual %s)", a, b);
-    }
-  else
-    size = xstrdup ("0B");
+  {
+    /* docker: "(virtual ...)" only when the root fs size is known. */
+    cleanup_free char *a = units_human_size ((double) json_integer_value (srw), 3);
+    cleanup_free char *b = units_human_size ((double) json_integer_value (srf), 3);
+    size = json_integer_value (srf) > 0 ? xasprintf ("%s (virtual %s)", a, b) : xstrdup (a);
+  }
   json_object_set_new (row, "Size", json_string (size));
   json_object_set_new (row, "Platform", json_null ());
   return row;
