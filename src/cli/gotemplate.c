@@ -679,6 +679,30 @@ sorted_keys (const json_t *o, size_t *n)
   return keys;
 }
 
+/* Go's %v prints a struct as {v1 v2} and a map as map[k:v].  The JSON
+   does not say which an object was: one whose keys are all exported Go
+   identifiers ("Name", "MaximumRetryCount") is taken for a struct; label
+   maps, port maps ("80/tcp") and empty objects for maps. */
+static bool
+looks_like_struct (const json_t *v)
+{
+  const char *k;
+  json_t *e;
+  if (json_object_size (v) == 0)
+    return false;
+  json_object_foreach ((json_t *) v, k, e)
+  {
+    if (k[0] == '\x01')
+      continue;
+    if (!isupper ((unsigned char) k[0]))
+      return false;
+    for (const char *p = k; *p; p++)
+      if (!isalnum ((unsigned char) *p))
+        return false;
+  }
+  return true;
+}
+
 static void
 format_into (const json_t *v, char **buf, size_t *n, size_t *cap)
 {
@@ -722,6 +746,27 @@ format_into (const json_t *v, char **buf, size_t *n, size_t *cap)
       return;
     case JSON_OBJECT:
       {
+        if (looks_like_struct (v))
+          {
+            /* A Go struct prints its field values in order: {no 0}. */
+            const char *k;
+            json_t *e;
+            bool first = true;
+            buf_add (buf, n, cap, "{", 1);
+            json_object_foreach ((json_t *) v, k, e)
+            {
+              if (k[0] == '\x01')
+                continue;
+              if (!first)
+                buf_add (buf, n, cap, " ", 1);
+              first = false;
+              if (json_is_string (e) && json_string_length (e) == 0)
+                continue;
+              format_into (e, buf, n, cap);
+            }
+            buf_add (buf, n, cap, "}", 1);
+            return;
+          }
         size_t nk;
         cleanup_free const char **keys = sorted_keys (v, &nk);
         buf_add (buf, n, cap, "map[", 4);

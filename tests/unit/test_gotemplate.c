@@ -53,6 +53,8 @@ test_fields (void **state)
   check ("{{.State.Status}} {{.State.Pid}} {{.State.Running}}", false, "running 42 true");
   check ("{{.Config.Env}}", false, "[A=1 B=2]");
   check ("{{.Config.Labels}}", false, "map[tier:web x.y:<z>]");
+  check ("{{.State}}", false, "{running 42 true <nil>}");
+  check ("{{.Ports}}", false, "map[]");
   check ("{{.Ratio}}", false, "0.5");
   check ("{{.State.Health}}", false, "<nil>");
   check ("{{.Missing}}", false, "<no value>");
