@@ -46,11 +46,12 @@ class Daemon:
     def __init__(self, build):
         self.base = tempfile.mkdtemp(prefix="polis-bench-")
         self.sock = os.path.join(self.base, "polis.sock")
+        self.cgroup_parent = "polis-bench-%d" % os.getpid()
         self.proc = subprocess.Popen(
             [os.path.join(build, "polisd"), "-H", "unix://" + self.sock,
              "--root", os.path.join(self.base, "root"),
              "--run-root", os.path.join(self.base, "run"),
-             "--cgroup-parent", "polis-bench-%d" % os.getpid()],
+             "--cgroup-parent", self.cgroup_parent],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "log"), "w"))
         for _ in range(500):
             if os.path.exists(self.sock):
@@ -108,6 +109,11 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
         shutil.rmtree(self.base, ignore_errors=True)
+        for d in os.listdir("/sys/fs/cgroup"):
+            try:
+                os.rmdir(os.path.join("/sys/fs/cgroup", d, self.cgroup_parent))
+            except OSError:
+                pass
 
 
 def docker_cli(d, rounds):

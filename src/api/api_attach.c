@@ -114,6 +114,7 @@ typedef struct
   api_server *srv;
   bool in, out, err, tty;
   bool expected;
+  char *detach_keys;
 } attach_state;
 
 static void
@@ -122,7 +123,8 @@ attach_run (void *cls, int sock, const char *extra, size_t extra_len)
   attach_state *st = cls;
   polis_error *err = NULL;
   int fd = engine_attach_open (st->eng, st->c, st->in, st->out, st->err,
-                               api_server_stop_fd (st->srv), sock, &err);
+                               st->detach_keys, api_server_stop_fd (st->srv), sock,
+                               &err);
   engine_attach_expect (st->eng, st->c, -1);
   st->expected = false;
   if (fd < 0)
@@ -145,6 +147,7 @@ attach_free (void *cls)
   if (st->expected)
     engine_attach_expect (st->eng, st->c, -1);
   container_unref (st->c);
+  free (st->detach_keys);
   free (st);
 }
 
@@ -173,6 +176,8 @@ api_container_attach (api_request *req)
   st->out = api_query_bool (req, "stdout");
   st->err = api_query_bool (req, "stderr");
   st->tty = container_tty (c);
+  const char *dk = api_query (req, "detachKeys");
+  st->detach_keys = dk && *dk ? xstrdup (dk) : NULL;
   /* Announced before the 101, so that a start that follows waits for
      this attach to reach the shim. */
   engine_attach_expect (ctx->eng, c, 1);

@@ -38,7 +38,7 @@ const api_route api_routes[] = {
   R ("POST", "/containers/{id}/pause", api_container_pause, IMPL, 0, ""),
   R ("POST", "/containers/{id}/unpause", api_container_unpause, IMPL, 0, ""),
   R ("POST", "/containers/{id}/attach", api_container_attach, PART, 0,
-     "connection upgrade only; no logs replay, no detach keys"),
+     "connection upgrade, detach keys; no logs replay"),
   R ("GET", "/containers/{id}/attach/ws", NULL, MISS, 0, ""),
   R ("POST", "/containers/{id}/wait", api_container_wait, IMPL, 0,
      "not-running, next-exit, removed"),

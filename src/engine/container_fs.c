@@ -54,22 +54,6 @@ container_fs_mount (engine *e, container *c, polis_error **err)
   return 0;
 }
 
-int
-container_fs_umount (container *c, polis_error **err)
-{
-  cleanup_free char *rootfs = xasprintf ("%s/rootfs", c->dir);
-  if (!container_fs_mounted (c))
-    return 0;
-  if (umount2 (rootfs, 0) < 0)
-    {
-      /* Busy (a `docker cp` still reading): detach, the kernel finishes
-         when the last user goes. */
-      if (umount2 (rootfs, MNT_DETACH) < 0 && errno != EINVAL)
-        return error_sys (err, "umount `%s`", rootfs);
-    }
-  return 0;
-}
-
 /* The host's resolv.conf without loopback name servers, which mean
    nothing in another network namespace (Docker's rule); Google's public
    servers when none is left, as Docker. */

@@ -17,8 +17,6 @@
 
 /* Mount C's root at C->dir/rootfs unless it is mounted already. */
 int container_fs_mount (engine *e, container *c, polis_error **err);
-/* Unmount it (a missing mount is fine). */
-int container_fs_umount (container *c, polis_error **err);
 /* Is C->dir/rootfs a mount point? */
 bool container_fs_mounted (container *c);
 

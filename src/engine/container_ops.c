@@ -22,6 +22,7 @@
 #include "container_fs.h"
 #include "container_schema.h"
 #include "netns.h"
+#include "reaper.h"
 #include "oci_spec.h"
 #include "runtime/cgroup.h"
 #include "shim_client.h"
@@ -48,12 +49,6 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
         log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
       error_free (&e2);
     }
-  if (container_fs_umount (c, err) < 0)
-    return -1;
-  netns_release (c->sandbox);
-  if (file_remove_tree_at (AT_FDCWD, c->run_dir, err) < 0
-      || file_remove_tree_at (AT_FDCWD, c->dir, err) < 0)
-    return -1;
   engine_lock (e);
   if (state_db_delete_container (e->db, c->id, err) < 0)
     {
@@ -67,6 +62,8 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
   container_notify (c);
   engine_unlock (e);
   engine_release_image (e, c);
+  /* Its files go in the background (the root's unmount is slow). */
+  reaper_add (e->reaper, c->dir, c->run_dir, c->sandbox);
   container_event (e, c, "destroy", NULL);
   /* The table's reference. */
   container_unref (c);

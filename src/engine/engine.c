@@ -1,6 +1,7 @@
 /* engine.c - the engine handle: state, the container table, lookups. */
 #include "engine_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "image/image_store.h"
 #include "monitor.h"
 #include "netns.h"
+#include "reaper.h"
 
 /* Network namespaces kept ready (see netns.h). */
 #define ENGINE_NETNS_POOL 2
@@ -257,6 +259,25 @@ detect_cgroup_version (void)
   return 1;
 }
 
+/* Directories of containers the database does not have: a daemon killed
+   between a removal and its cleanup left them.  Only names that are
+   container IDs (64 hex digits): `polis-image mount` uses containers/ too. */
+static void
+reap_leftovers (engine *e)
+{
+  cleanup_closedir DIR *d = opendir (e->containers_dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      if (strlen (de->d_name) != 64 || strspn (de->d_name, "0123456789abcdef") != 64
+          || engine_find_id (e, de->d_name))
+        continue;
+      cleanup_free char *dir = xasprintf ("%s/%s", e->containers_dir, de->d_name);
+      cleanup_free char *run = xasprintf ("%s/%s", e->opts.run_root, de->d_name);
+      reaper_add (e->reaper, dir, run, NULL);
+    }
+}
+
 engine *
 engine_open (const engine_opts *o, polis_error **err)
 {
@@ -299,6 +320,10 @@ engine_open (const engine_opts *o, polis_error **err)
     if (e->netns == NULL)
       goto fail;
   }
+  e->reaper = reaper_start (err);
+  if (e->reaper == NULL)
+    goto fail;
+  reap_leftovers (e);
   e->mon = monitor_start (e, err);
   if (e->mon == NULL)
     goto fail;
@@ -320,6 +345,7 @@ engine_close (engine *e)
   if (e == NULL)
     return;
   monitor_stop (e->mon);
+  reaper_stop (e->reaper);
   netns_pool_free (e->netns);
   exec_free_all (e);
   /* Handlers are gone (the API server stopped first): only the table's

@@ -168,7 +168,8 @@ bool engine_wait_done (engine *e, container_waiter *w);
    CLIENT_FD (a hijacked socket: only a hang-up counts) goes first, or on
    error. */
 int engine_attach_open (engine *e, container *c, bool in, bool out, bool err_,
-                        int stop_fd, int client_fd, polis_error **err);
+                        const char *detach_keys, int stop_fd, int client_fd,
+                        polis_error **err);
 /* Mark one attacher as expected before the 101 reply, so that a start
    waits for it to connect (Docker: attach before start misses nothing). */
 void engine_attach_expect (engine *e, container *c, int delta);

@@ -111,6 +111,7 @@ struct engine
   image_store *images;
   struct monitor *mon;
   struct netns_pool *netns;
+  struct reaper *reaper;
   int cgroup_version; /* 1 or 2 */
 };
 

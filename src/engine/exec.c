@@ -283,9 +283,14 @@ engine_exec_start (engine *e, const char *id, bool detach, bool tty,
     {
       cleanup_free char *sock = xasprintf ("%s/shim.sock", c->run_dir);
       cleanup_json json_t *req = json_pack (
-          "{s:s,s:s,s:o,s:b,s:b,s:b}", "op", "exec", "exec_id", id, "process",
-          process, "tty", json_is_true (json_object_get (cfg, "Tty")), "stdin",
-          json_is_true (json_object_get (cfg, "AttachStdin")), "detach", detach);
+          "{s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:b}", "op", "exec", "exec_id", id,
+          "process", process, "tty", json_is_true (json_object_get (cfg, "Tty")),
+          "stdin", json_is_true (json_object_get (cfg, "AttachStdin")), "stdout",
+          json_is_true (json_object_get (cfg, "AttachStdout")), "stderr",
+          json_is_true (json_object_get (cfg, "AttachStderr")), "detach", detach);
+      const char *dk = json_string_value (json_object_get (cfg, "DetachKeys"));
+      if (dk && *dk)
+        json_object_set_new (req, "detach_keys", json_string (dk));
       cleanup_json json_t *reply
           = shim_call (sock, req, detach ? NULL : &fd, SHIM_TIMEOUT_MS, err);
       if (reply && detach)

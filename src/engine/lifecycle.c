@@ -800,7 +800,8 @@ engine_attach_expect (engine *e, container *c, int delta)
 
 int
 engine_attach_open (engine *e, container *c, bool in, bool out, bool errs,
-                    int stop_fd, int client_fd, polis_error **err)
+                    const char *detach_keys, int stop_fd, int client_fd,
+                    polis_error **err)
 {
   watcher w = { .fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK) };
   if (w.fd < 0)
@@ -836,9 +837,11 @@ engine_attach_open (engine *e, container *c, bool in, bool out, bool errs,
     error_set (err, ERROR_CONFLICT, 0, "container %s is not running", c->id);
   else
     {
-      json_t *r = call (c, json_pack ("{s:s,s:b,s:b,s:b}", "op", "attach", "stdin",
-                                      in, "stdout", out, "stderr", errs),
-                        &fd, err);
+      json_t *req = json_pack ("{s:s,s:b,s:b,s:b}", "op", "attach", "stdin", in,
+                               "stdout", out, "stderr", errs);
+      if (detach_keys && *detach_keys)
+        json_object_set_new (req, "detach_keys", json_string (detach_keys));
+      json_t *r = call (c, req, &fd, err);
       json_decref (r);
     }
   return fd;

@@ -82,6 +82,25 @@ hc_int (const json_t *hc, const char *k)
   return json_integer_value (json_object_get (hc, k));
 }
 
+/* The capabilities polisd itself may hand out: its bounding set (a
+   machine may withhold some from root, and asking for one the caller has
+   not fails capset). */
+static uint64_t
+own_bounding (void)
+{
+  static uint64_t cached;
+  if (cached)
+    return cached;
+  uint64_t v = 0;
+  cleanup_fclose FILE *f = fopen ("/proc/self/status", "re");
+  char line[256];
+  while (f && fgets (line, sizeof line, f))
+    if (strncmp (line, "CapBnd:", 7) == 0)
+      v = strtoull (line + 7, NULL, 16);
+  cached = v ? v : ~UINT64_C (0);
+  return cached;
+}
+
 json_t *
 oci_spec_capabilities (const json_t *hc, uint64_t *mask_out)
 {
@@ -93,6 +112,7 @@ oci_spec_capabilities (const json_t *hc, uint64_t *mask_out)
     {
       for (int i = 0; i <= last; i++)
         mask |= UINT64_C (1) << i;
+      mask &= own_bounding ();
     }
   else
     {
@@ -118,7 +138,7 @@ oci_spec_capabilities (const json_t *hc, uint64_t *mask_out)
         const char *s = json_string_value (v);
         if (strcmp (s, "ALL") == 0)
           for (int c = 0; c <= last; c++)
-            mask |= UINT64_C (1) << c;
+            mask |= (UINT64_C (1) << c) & own_bounding ();
         else if (caps_from_name (s) >= 0)
           mask |= UINT64_C (1) << caps_from_name (s);
       }

@@ -66,7 +66,7 @@ class Polisd:
         self.root = os.path.join(base, "root")
         self.run_root = os.path.join(base, "run")
         self.sock = os.path.join(base, "polis.sock")
-        self.cgroup_parent = "polis-test-" + uuid.uuid4().hex[:12]
+        self.cgroup_parent = "polisd-test-" + uuid.uuid4().hex[:12]
         self.log_path = os.path.join(base, "polisd.log")
         self.proc = None
         self.logs = []

@@ -106,6 +106,58 @@ def test_exec_with_a_tty(any_docker):
     any_docker("rm", "-f", "ex")
 
 
+def pty_run(cli, args, script, timeout=20):
+    """Run the CLI with ARGS on a pseudo-terminal; SCRIPT is a list of
+    (text to wait for, bytes to type or None).  Returns (output, status)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(cli.binary, [cli.binary] + list(args), cli.env())
+    out = b""
+    try:
+        for want, send in script:
+            end = time.time() + timeout
+            while want.encode() not in out and time.time() < end:
+                r, _, _ = select.select([fd], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        break
+            assert want.encode() in out, out
+            if send:
+                os.write(fd, send)
+        end = time.time() + timeout
+        while time.time() < end:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if not r:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        return out, os.WEXITSTATUS(status)
+    finally:
+        os.close(fd)
+
+
+def test_run_interactive_tty_and_detach_keys(any_docker):
+    out, rc = pty_run(any_docker, ["run", "-it", "--rm", "busybox", "sh", "-c",
+                                   "tty; read x; echo got:$x; exit 4"],
+                      [("/dev/pts/", None), ("", b"typed\r"), ("got:typed", None)])
+    assert rc == 4, out
+    # detach with ctrl-p ctrl-q: the container keeps running
+    out, rc = pty_run(any_docker, ["run", "-it", "--name", "det", "busybox", "sh"],
+                      [("#", b"\x10\x11")])
+    assert rc == 0, out
+    assert any_docker("inspect", "--format", "{{.State.Running}}", "det").stdout.strip() == "true"
+
+
 def test_cp_both_ways(any_docker, tmp_path):
     any_docker("run", "-d", "--name", "cp", "busybox", "sleep", "60")
     src = tmp_path / "in.txt"
