@@ -4,6 +4,10 @@
 set -eu
 
 # time: GNU time, which bench/image_pull.py uses for each command's peak RSS.
+# libmicrohttpd-dev: polisd's HTTP server.  python3-docker, python3-yaml: the
+# engine tests (docker-py as a client; the swagger the route table is
+# checked against).  Debian's docker 20.10 CLI is fetched by the tests with
+# `apt-get download docker.io` (never installed: it would start a dockerd).
 # qemu-system-x86, kmod, cpio: the cgroup v2 guest that
 # tests/integration/run-v2.sh boots (../shared/tools/cgroup2-vm.sh, which
 # fetches Debian's kernel itself with apt-get download).
@@ -17,6 +21,7 @@ PACKAGES="
   libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev zstd
   docker-registry python3-bcrypt
   time
+  libmicrohttpd-dev python3-docker python3-yaml
 "
 
 missing=""

@@ -471,6 +471,24 @@ cmd_mount (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
   return 0;
 }
 
+/* polis-image unpack IMAGE...: the snapshots a crash dropped (see
+   image_store.h), unpacked again from their blobs now rather than at the
+   next mount.  polisd runs it for the images it mounts. */
+static int
+cmd_unpack (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
+{
+  (void) f;
+  if (need_args ("unpack", pos, 1, SIZE_MAX, err) < 0)
+    return -1;
+  for (char **p = pos; *p; p++)
+    {
+      cleanup_free char *id = image_store_resolve (s, *p, err);
+      if (id == NULL || pull_restore_image (s, id, NULL, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* polis-image umount NAME: unmount, drop the upper layer, release. */
 static int
 cmd_umount (image_store *s, image_cmd_flags *f, char **pos, polis_error **err)
@@ -510,6 +528,7 @@ usage (FILE *out)
            "  import FILE|- [REPOSITORY[:TAG]] [-m MESSAGE] [-c CHANGE]\n"
            "  mount IMAGE TARGET  [--name NAME]\n"
            "  umount NAME\n"
+           "  unpack IMAGE...     (snapshots a crash dropped, from the blobs)\n"
            "  prune               [-a]\n\n"
            "Registry flags: --insecure-registry HOST, --registry-mirror URL,\n"
            "  --creds USER:PASSWORD (else ~/.docker/config.json)\n"
@@ -580,6 +599,7 @@ image_cmd_main (int argc, char **argv)
     { "save", cmd_save },       { "load", cmd_load },
     { "import", cmd_import },   { "mount", cmd_mount },
     { "umount", cmd_umount },   { "prune", cmd_prune },
+    { "unpack", cmd_unpack },
   };
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     {
@@ -587,6 +607,8 @@ image_cmd_main (int argc, char **argv)
         continue;
       curl_global_init (CURL_GLOBAL_DEFAULT);
       cleanup_image_store image_store *s = image_store_open (f.root, &err);
+      if (s)
+        s->restore = pull_restore_image;
       int ret = s ? cmds[i].fn (s, &f, pos + 1, &err) : -1;
       flags_free (&f);
       curl_global_cleanup ();

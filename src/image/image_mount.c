@@ -14,7 +14,6 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "digest.h"
-#include "pull.h"
 
 static int force_legacy;
 
@@ -102,17 +101,12 @@ image_mount_overlay (image_store *s, const char *id, const char *upper,
   size_t n = rec->n_layers;
   /* Snapshots dropped after a crash (see image_store.h) come back from
      their blobs here; present ones cost a lookup each. */
-  {
-    cleanup_strv char **digests = xzalloc ((n + 1) * sizeof (char *));
-    cleanup_strv char **diff_ids = xzalloc ((n + 1) * sizeof (char *));
-    for (size_t i = 0; i < n; i++)
-      {
-        digests[i] = xstrdup (rec->layers[i].digest);
-        diff_ids[i] = xstrdup (rec->layers[i].diff_id);
-      }
-    if (pull_unpack_local (s, digests, diff_ids, n, NULL, err) < 0)
-      return error_wrap (err, "image %.19s", id);
-  }
+  bool missing = false;
+  for (size_t i = 0; i < n && !missing; i++)
+    missing = !snapshot_exists (s->snaps, rec->layers[i].chain_id);
+  if (missing && s->restore
+      && s->restore (s, id, s->restore_data, err) < 0)
+    return error_wrap (err, "image %.19s", id);
   cleanup_strv char **abs = xzalloc ((n + 2) * sizeof (char *));
   cleanup_strv char **rel = xzalloc ((n + 2) * sizeof (char *));
   /* overlayfs wants the topmost layer first. */

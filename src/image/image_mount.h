@@ -14,7 +14,7 @@
 
 /* Mount image ID at TARGET with UPPER and WORK (existing empty dirs on the
    same file system as each other).  Missing snapshots are unpacked again
-   from their blobs first. */
+   from their blobs first, by S->restore. */
 int image_mount_overlay (image_store *s, const char *id, const char *upper,
                          const char *work, const char *target,
                          polis_error **err);

@@ -28,14 +28,25 @@
 
 #define IMAGE_STORE_SYNC_AFTER 30 /* s: the kernel's dirty_expire */
 
-typedef struct
+typedef struct image_store image_store;
+
+/* Unpacks the layers of image ID whose snapshots are missing again from
+   their blobs (see image_mount_overlay).  The unpacking code (libarchive)
+   lives with the registry client; a program that links only the store
+   (polisd) hands the work to a process that has it. */
+typedef int (*image_restore_fn) (image_store *s, const char *id, void *data,
+                                 polis_error **err);
+
+struct image_store
 {
   char *root;
   content_store *cs;
   image_db *db;
   snapshot_store *snaps;
   char boot_id[40]; /* "" when the system does not say */
-} image_store;
+  image_restore_fn restore; /* NULL: a missing snapshot is an error */
+  void *restore_data;
+};
 
 /* Open (creating) the store under ROOT, recovering from a crash and
    syncing old snapshots as described above.  Caller frees. */

@@ -806,3 +806,22 @@ pull_unpack_local (image_store *s, char *const *layers, char *const *diff_ids,
     }
   return 0;
 }
+
+int
+pull_restore_image (image_store *s, const char *id, void *data,
+                    polis_error **err)
+{
+  (void) data;
+  cleanup_image_record image_record *rec = image_db_get_image (s->db, id, err);
+  if (rec == NULL)
+    return -1;
+  size_t n = rec->n_layers;
+  cleanup_strv char **digests = xzalloc ((n + 1) * sizeof (char *));
+  cleanup_strv char **diff_ids = xzalloc ((n + 1) * sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    {
+      digests[i] = xstrdup (rec->layers[i].digest);
+      diff_ids[i] = xstrdup (rec->layers[i].diff_id);
+    }
+  return pull_unpack_local (s, digests, diff_ids, n, NULL, err);
+}

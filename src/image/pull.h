@@ -38,4 +38,9 @@ int pull_unpack_local (image_store *s, char *const *layers,
                        char *const *diff_ids, size_t n, progress *p,
                        polis_error **err);
 
+/* An image_restore_fn: unpack again the missing snapshots of image ID
+   from its blobs (DATA unused). */
+int pull_restore_image (image_store *s, const char *id, void *data,
+                        polis_error **err);
+
 #endif

@@ -175,7 +175,8 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
   if (!s->ns[NS_MNT].present)
     return error_set (err, ERROR_INVALID, EINVAL,
                       "config.json: linux.namespaces: a mount namespace is required");
-  if (s->process.terminal && o->console_socket == NULL && !(for_run && !o->detach))
+  if (s->process.terminal && o->console_socket == NULL && !(for_run && !o->detach)
+      && !o->console_master)
     return error_set (err, ERROR_INVALID, EINVAL,
                       "cannot allocate tty if polis-runtime will detach without setting console socket");
   if (!s->process.terminal && o->console_socket)
@@ -266,6 +267,7 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
     .sync_fd = child_end,
     .fifo_fd = fifo_fd,
     .console_sock = console_sock,
+    .stdio = o->stdio,
     .preserve_fds = o->preserve_fds,
     .no_pivot = o->no_pivot,
     .no_new_keyring = o->no_new_keyring,
@@ -352,10 +354,27 @@ container_build_run (container_build *b, const container_opts *o, bool for_run,
 }
 
 int
-container_create (const container_opts *o, polis_error **err)
+container_create (const container_opts *o, container_created *created,
+                  polis_error **err)
 {
   container_build b = { .rootfd = -1, .dirfd = -1, .sync_fd = -1, .console_fd = -1 };
+  int master = -1;
   int ret = container_build_run (&b, o, false, err);
+  /* The init sent the master before it reported ready: it is waiting in
+     the socket. */
+  if (ret == 0 && o->console_master && b.console_fd >= 0)
+    {
+      master = console_recv_fd (b.console_fd, err);
+      if (master < 0)
+        ret = -1;
+    }
+  if (ret == 0 && created)
+    {
+      created->pid = b.pid;
+      created->console_master = master;
+    }
+  else if (master >= 0)
+    close (master);
   if (ret < 0)
     container_build_abort (&b, o->id);
   container_build_clear (&b);

@@ -27,10 +27,25 @@ typedef struct
   bool no_new_keyring;
   bool detach; /* run only */
   bool keep;   /* run only: do not delete after the process exits */
+  /* For a caller that keeps the container as its child (polis-shim): */
+  const int *stdio;    /* NULL: the init inherits our 0, 1, 2; else these
+                          three fds become them */
+  bool console_master; /* create only: with process.terminal and no
+                          console_socket, hand the pty master back */
 } container_opts;
 
-/* Create the container and leave it waiting for start. */
-int container_create (const container_opts *o, polis_error **err);
+/* What create made. */
+typedef struct
+{
+  pid_t pid;          /* the init: our child until we exit */
+  int console_master; /* the pty master (O->console_master), else -1 */
+} container_created;
+
+/* Create the container and leave it waiting for start.  CREATED (may be
+   NULL) gets the init's pid and, with O->console_master, the pty master,
+   which is the caller's. */
+int container_create (const container_opts *o, container_created *created,
+                      polis_error **err);
 
 /* Start a created container: its init execs the user program. */
 int container_start (const char *root, const char *id, polis_error **err);

@@ -53,6 +53,7 @@ typedef struct
   int sync_fd;
   int console_sock;
   int preserve_fds;
+  const int *stdio;
   bool in_userns;
 } container_exec_child;
 
@@ -90,6 +91,8 @@ static json_t *
 container_exec_process_json (const container_exec_opts *o, const spec *s,
                              polis_error **err)
 {
+  if (o->process)
+    return json_deep_copy (o->process);
   if (o->process_file)
     {
       json_t *j = pjson_load_file_at (AT_FDCWD, o->process_file,
@@ -227,7 +230,8 @@ container_exec_child_main (container_exec_child *c)
   /* Like the init: until exec this is the runtime's binary. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   process_reset_signals ();
-  container_exec_child_run (c, &err);
+  if (c->stdio == NULL || process_take_stdio (c->stdio, &err) == 0)
+    container_exec_child_run (c, &err);
   sync_send_error (c->sync_fd, err);
   _exit (127);
 }
@@ -258,9 +262,20 @@ container_exec_helper (container_exec_child *c)
 }
 
 
-int
-container_exec (const container_exec_opts *o, int *exit_status,
-                 polis_error **err)
+/* How the caller goes on once the process runs. */
+typedef enum
+{
+  EXEC_FOREGROUND, /* waits for it (container_exec) */
+  EXEC_DETACH,     /* leaves it (container_exec --detach) */
+  EXEC_SPAWN,      /* keeps it as its child (container_exec_spawn) */
+} container_exec_mode;
+
+/* Everything of exec up to the process running its program.  *PID gets
+   it; *CONSOLE_FD our end of the socket its pty master comes on (-1 when
+   none), the caller's.  On failure the process is killed and reaped. */
+static int
+container_exec_launch (const container_exec_opts *o, container_exec_mode mode,
+                       pid_t *pid_out, int *console_fd_out, polis_error **err)
 {
   cleanup_close int dirfd = -1, console_sock = -1, console_fd = -1, agent = -1;
   cleanup_free char *state_json = NULL;
@@ -272,10 +287,7 @@ container_exec (const container_exec_opts *o, int *exit_status,
   int pair[2] = { -1, -1 };
   int ret = -1;
   pid_t pid = 0;
-  sigset_t all, old;
-  bool blocked = false;
 
-  *exit_status = 0;
   st = state_open_container (o->root, o->id, false, &dirfd, err);
   if (st == NULL)
     return -1;
@@ -293,7 +305,7 @@ container_exec (const container_exec_opts *o, int *exit_status,
     return -1;
   if (spec_process_parse (pj, "process", &proc, err) < 0)
     return -1;
-  if (proc.terminal && o->console_socket == NULL && o->detach)
+  if (proc.terminal && o->console_socket == NULL && mode == EXEC_DETACH)
     {
       error_set (err, ERROR_INVALID, EINVAL,
                  "cannot allocate tty if polis-runtime will detach without setting console socket");
@@ -355,14 +367,9 @@ container_exec (const container_exec_opts *o, int *exit_status,
     .sync_fd = pair[1],
     .console_sock = console_sock,
     .preserve_fds = o->preserve_fds,
+    .stdio = o->stdio,
     .in_userns = s->ns[NS_USER].present,
   };
-  if (!o->detach)
-    {
-      container_forwarded_signals (&all);
-      sigprocmask (SIG_BLOCK, &all, &old);
-      blocked = true;
-    }
   pid_t helper = fork ();
   if (helper < 0)
     {
@@ -416,17 +423,10 @@ container_exec (const container_exec_opts *o, int *exit_status,
           goto out;
         }
     }
-  /* Do not hold the container's lock while the process runs. */
-  close (dirfd);
-  dirfd = -1;
-  if (o->detach)
-    {
-      pid = 0;
-      ret = 0;
-      goto out;
-    }
-  ret = container_wait_foreground (pid, console_fd, exit_status, err);
+  *pid_out = pid;
+  *console_fd_out = move_fd (console_fd);
   pid = 0;
+  ret = 0;
 
 out:
   if (pid > 0)
@@ -435,12 +435,62 @@ out:
       while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
         ;
     }
-  if (blocked)
-    sigprocmask (SIG_SETMASK, &old, NULL);
   if (pair[0] >= 0)
     close (pair[0]);
   if (pair[1] >= 0)
     close (pair[1]);
   spec_process_clear (&proc);
   return ret;
+}
+
+int
+container_exec (const container_exec_opts *o, int *exit_status,
+                polis_error **err)
+{
+  cleanup_close int console_fd = -1;
+  pid_t pid = 0;
+  sigset_t all, old;
+
+  *exit_status = 0;
+  /* The foreground wait takes signals through a signalfd: block them
+     before the process exists, so that none is lost. */
+  if (!o->detach)
+    {
+      container_forwarded_signals (&all);
+      sigprocmask (SIG_BLOCK, &all, &old);
+    }
+  int ret = container_exec_launch (o, o->detach ? EXEC_DETACH : EXEC_FOREGROUND,
+                                   &pid, &console_fd, err);
+  /* The container's lock is not held while the process runs. */
+  if (ret == 0 && !o->detach)
+    ret = container_wait_foreground (pid, console_fd, exit_status, err);
+  if (!o->detach)
+    sigprocmask (SIG_SETMASK, &old, NULL);
+  return ret;
+}
+
+int
+container_exec_spawn (const container_exec_opts *o, pid_t *pid,
+                      int *console_master, polis_error **err)
+{
+  cleanup_close int console_fd = -1;
+  pid_t p = 0;
+  *console_master = -1;
+  if (container_exec_launch (o, EXEC_SPAWN, &p, &console_fd, err) < 0)
+    return -1;
+  if (console_fd >= 0)
+    {
+      /* Sent before the exec, so it is waiting in the socket. */
+      int master = console_recv_fd (console_fd, err);
+      if (master < 0)
+        {
+          kill (p, SIGKILL);
+          while (waitpid (p, NULL, 0) < 0 && errno == EINTR)
+            ;
+          return -1;
+        }
+      *console_master = master;
+    }
+  *pid = p;
+  return 0;
 }

@@ -227,13 +227,17 @@ init_main (void *arg)
      (CVE-2019-5736). */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   process_reset_signals ();
-  /* Drop every fd of the runtime's we do not need: above all the locked
-     state directory, whose lock would otherwise live as long as we wait. */
-  int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, c->seccomp_agent,
-                 log_get_fd () };
-  process_close_fds_except (3 + c->preserve_fds, keep, sizeof keep / sizeof *keep);
-
-  init_run (c, &err);
+  /* The caller's stdio for the container, before the fds it is in are
+     closed below. */
+  if (c->stdio == NULL || process_take_stdio (c->stdio, &err) == 0)
+    {
+      /* Drop every fd of the runtime's we do not need: above all the locked
+         state directory, whose lock would otherwise live as long as we wait. */
+      int keep[] = { c->sync_fd, c->fifo_fd, c->console_sock, c->seccomp_agent,
+                     log_get_fd () };
+      process_close_fds_except (3 + c->preserve_fds, keep, sizeof keep / sizeof *keep);
+      init_run (c, &err);
+    }
   /* Reached only on failure.  Before ready the runtime is listening; after
      it (exec failed after start), the sync socket still reaches a `run`,
      while after `start` nobody listens: say it on the container's stderr. */

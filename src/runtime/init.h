@@ -24,6 +24,7 @@ typedef struct
   int sync_fd;               /* the init's end of the sync pair */
   int fifo_fd;               /* exec.fifo (O_RDWR), or -1 for `run` */
   int console_sock;          /* where to send the pty master, or -1 */
+  const int *stdio;          /* three fds to become 0, 1, 2; NULL: ours */
   int preserve_fds;          /* fds 3..3+n-1 pass into the container */
   bool no_pivot;
   bool no_new_keyring;

@@ -228,6 +228,27 @@ process_close_fds (int keep_up_to)
   return 0;
 }
 
+int
+process_take_stdio (const int stdio[3], polis_error **err)
+{
+  int tmp[3] = { -1, -1, -1 };
+  int ret = 0;
+  /* Copy each above 2 first: a source may be a target of another. */
+  for (int i = 0; i < 3 && ret == 0; i++)
+    {
+      tmp[i] = fcntl (stdio[i], F_DUPFD_CLOEXEC, 3);
+      if (tmp[i] < 0)
+        ret = error_sys (err, "take fd %d as stdio", stdio[i]);
+    }
+  for (int i = 0; i < 3 && ret == 0; i++)
+    if (dup2 (tmp[i], i) < 0)
+      ret = error_sys (err, "dup2 %d to %d", tmp[i], i);
+  for (int i = 0; i < 3; i++)
+    if (tmp[i] >= 0)
+      close (tmp[i]);
+  return ret;
+}
+
 void
 process_close_fds_except (int first, const int *keep, size_t n)
 {

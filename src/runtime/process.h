@@ -70,6 +70,12 @@ int process_finish (const process_finish_opts *o, char **exe, char ***env,
    some; a container process starts with neither. */
 void process_reset_signals (void);
 
+/* Make the three fds STDIO the calling process's 0, 1 and 2 (any of them
+   may already be one of 0..2).  For a caller that hands the container its
+   own pipes or files instead of letting it inherit its stdio (polis-shim).
+   The originals stay open. */
+int process_take_stdio (const int stdio[3], polis_error **err);
+
 /* Close every fd above KEEP_UP_TO. */
 int process_close_fds (int keep_up_to);
 

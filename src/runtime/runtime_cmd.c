@@ -116,7 +116,7 @@ runtime_cmd_create_like (const runtime_globals *g, int argc, char **argv,
     return -1;
   if (run)
     return container_run (&o, exit_status, err);
-  return container_create (&o, err);
+  return container_create (&o, NULL, err);
 }
 
 static int
