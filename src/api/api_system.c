@@ -509,7 +509,8 @@ api_system_df (api_request *req)
         api_reply_errorf (req, 500, "list containers");
       return;
     }
-  json_t *df = json_pack ("{s:I,s:[],s:o,s:[],s:[]}", "LayersSize", (json_int_t) 0,
-                          "Images", "Containers", cs, "Volumes", "BuildCache");
+  json_t *df = json_pack ("{s:I,s:[],s:o,s:o,s:[]}", "LayersSize", (json_int_t) 0,
+                          "Images", "Containers", cs, "Volumes",
+                          engine_volume_df (ctx->eng), "BuildCache");
   api_reply_json (req, 200, df);
 }

@@ -14,6 +14,7 @@
 #include "base/cleanup.h"
 #include "base/pjson.h"
 #include "base/xalloc.h"
+#include "container_mounts.h"
 
 /* Bytes used by the files under DIRFD (st_blocks, as du), not crossing
    into other mounts. */
@@ -98,27 +99,7 @@ first_arg (const container *c)
 static json_t *
 mounts_json (const container *c)
 {
-  json_t *out = json_array ();
-  json_t *binds = json_object_get (c->host_config, "Binds");
-  size_t i;
-  json_t *v;
-  json_array_foreach (binds, i, v)
-  {
-    cleanup_free char *b = xstrdup (json_string_value (v));
-    char *dst = strchr (b, ':');
-    if (dst == NULL)
-      continue;
-    *dst++ = '\0';
-    char *mode = strchr (dst, ':');
-    if (mode)
-      *mode++ = '\0';
-    bool ro = mode && strstr (mode, "ro") != NULL;
-    json_array_append_new (
-        out, json_pack ("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind", "Source",
-                        b, "Destination", dst, "Mode", mode ? mode : "", "RW",
-                        !ro, "Propagation", "rprivate"));
-  }
-  return out;
+  return container_mounts_public (c->mounts);
 }
 
 static json_t *

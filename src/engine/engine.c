@@ -18,6 +18,7 @@
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "container_fs.h"
+#include "volume.h"
 #include "image/image_store.h"
 #include "monitor.h"
 #include "netns.h"
@@ -311,7 +312,8 @@ engine_open (const engine_opts *o, polis_error **err)
   e->db = state_db_open (e->opts.root, err);
   if (e->db == NULL)
     goto fail;
-  if (state_db_each_container (e->db, load_row, e, err) < 0)
+  if (volume_open_all (e, err) < 0
+      || state_db_each_container (e->db, load_row, e, err) < 0)
     goto fail;
   {
     cleanup_strv char **held = NULL;
@@ -356,6 +358,7 @@ engine_close (engine *e)
   for (size_t i = 0; i < e->n_cs; i++)
     container_free (e->cs[i]);
   free (e->cs);
+  volume_close_all (e);
   state_db_close (e->db);
   image_store_free (e->images);
   events_bus_free (e->bus);
