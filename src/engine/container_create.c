@@ -604,6 +604,59 @@ record (engine *e, container *c, char *given, polis_error **err)
   return r;
 }
 
+/* HostConfig.VolumesFrom: "container[:ro|rw]" takes that container's binds
+   and volumes (not its tmpfs mounts) at destinations MOUNTS does not have
+   yet, read-only or writable as asked, else as they were. */
+static int
+volumes_from (engine *e, const json_t *hc, json_t *mounts, polis_error **err)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (hc, "VolumesFrom"), i, v)
+  {
+    cleanup_free char *ref = xstrdup (json_string_value (v));
+    char *mode = strrchr (ref, ':');
+    if (mode)
+      *mode++ = '\0';
+    if (mode && strcmp (mode, "ro") != 0 && strcmp (mode, "rw") != 0)
+      return error_set (err, ERROR_INVALID, EINVAL, "invalid mode: %s", mode);
+    cleanup_container container *src = engine_container_get (e, ref, err);
+    if (src == NULL)
+      {
+        /* Not 404: clients take a 404 from create as a missing image and
+           pull it. */
+        (*err)->cls = ERROR_INVALID;
+        return -1;
+      }
+    size_t j;
+    json_t *m;
+    json_array_foreach (src->mounts, j, m)
+    {
+      const char *dst = container_mounts_str (m, "Destination");
+      if (strcmp (container_mounts_str (m, "Type"), "tmpfs") == 0)
+        continue;
+      bool taken = false;
+      size_t k;
+      json_t *o;
+      json_array_foreach (mounts, k, o)
+        taken = taken || strcmp (container_mounts_str (o, "Destination"), dst) == 0;
+      if (taken)
+        continue;
+      if (json_array_size (mounts) >= CONTAINER_MOUNTS_MAX)
+        return error_set (err, ERROR_INVALID, E2BIG,
+                          "invalid mount config: more than %d mounts",
+                          CONTAINER_MOUNTS_MAX);
+      json_t *copy = json_deep_copy (m);
+      json_object_set_new (copy, "CopyUp", json_false ());
+      json_object_del (copy, "CreateSource");
+      if (mode)
+        json_object_set_new (copy, "RW", json_boolean (strcmp (mode, "rw") == 0));
+      json_array_append_new (mounts, copy);
+    }
+  }
+  return 0;
+}
+
 /* Make the volumes C names, then record C, under the volume lock: a
    volume removal cannot slip in between.  A failed record takes back the
    volumes it made. */
@@ -668,7 +721,7 @@ engine_container_create (engine *e, const char *name, json_t *body,
     return error_set (err, ERROR_INVALID, EINVAL, "no command specified");
   cleanup_json json_t *mounts
       = container_mounts_resolve (e->volumes_dir, config, hc, err);
-  if (mounts == NULL)
+  if (mounts == NULL || volumes_from (e, hc, mounts, err) < 0)
     return -1;
 
   char id[65];

@@ -343,7 +343,9 @@ parse_mount (const char *volumes_dir, const json_t *m, json_t *out,
   json_t *dc = json_object_get (vo, "DriverConfig");
   const char *driver = container_mounts_str (dc, "Name");
   if (*driver && strcmp (driver, "local") != 0)
-    return error_set (err, ERROR_NOT_FOUND, ENOENT,
+    /* 400, not Docker's 404: clients take a 404 from create as a missing
+       image and pull it. */
+    return error_set (err, ERROR_INVALID, ENOENT,
                       "error looking up volume plugin %s: plugin \"%s\" not "
                       "found",
                       driver, driver);

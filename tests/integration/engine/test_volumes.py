@@ -443,3 +443,19 @@ def test_symlink_destination_cannot_escape(polisd, tmp_path):
         assert "secret" not in os.listdir(data)
         assert sorted(os.listdir(host)) == ["secret"]
     assert (host / "secret").read_text() == "host secret\n"
+
+
+def test_volumes_from(docker, tmp_path):
+    docker("create", "--name", "src", "-v", "shared:/s", "-v", "%s:/b" % tmp_path,
+           "-v", "/anon", "--mount", "type=tmpfs,dst=/t", "busybox", "true")
+    docker("run", "--rm", "--volumes-from", "src", "busybox", "sh", "-c",
+           "echo s > /s/f; echo b > /b/f; echo a > /anon/f; ! grep -q ' /t ' /proc/mounts")
+    assert (tmp_path / "f").read_text() == "b\n"
+    r = docker("run", "--rm", "--volumes-from", "src:ro", "busybox", "sh", "-c",
+               "cat /s/f /anon/f; touch /s/g", check=False)
+    assert r.returncode == 1 and r.stdout == "s\na\n"
+    r = docker("run", "--rm", "--volumes-from", "nosuch", "busybox", "true", check=False)
+    assert r.returncode == 125 and "No such container: nosuch" in r.stderr
+    # The source's volumes are in use by it, whatever the consumers did.
+    r = docker("volume", "rm", "shared", check=False)
+    assert r.returncode == 1 and "volume is in use" in r.stderr
