@@ -15,7 +15,7 @@
 const api_route api_routes[] = {
   /* containers */
   R ("GET", "/containers/json", api_container_list, PART, 0,
-     "filters id, name, label, status, exited, ancestor, before, since, health; no network, volume, publish, expose filters"),
+     "filters id, name, label, status, exited, ancestor, before, since, health, volume; no network, publish, expose filters"),
   R ("POST", "/containers/create", api_container_create, PART, 0,
      "the everyday Config/HostConfig fields; Binds, Mounts (bind, volume, tmpfs), Tmpfs, Config.Volumes; networks: none-like (loopback) or host only; no links, port publishing, VolumesFrom"),
   R ("GET", "/containers/{id}/json", api_container_inspect, IMPL, 0,

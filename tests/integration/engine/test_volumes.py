@@ -89,6 +89,9 @@ def test_mounts_in_inspect(docker, tmp_path):
     # ps knows them too.
     r = docker("ps", "-a", "--filter", "name=mm", "--format", "{{.Mounts}}")
     assert "nv" in r.stdout
+    assert docker("ps", "-aq", "--filter", "volume=nv").stdout.strip() != ""
+    assert docker("ps", "-aq", "--filter", "volume=/b").stdout.strip() != ""
+    assert docker("ps", "-aq", "--filter", "volume=other").stdout == ""
 
 
 def test_copy_up_image_content(docker, polisd):
