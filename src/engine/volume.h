@@ -68,7 +68,8 @@ void volume_container_removed (struct engine *e, struct container *c,
 
 /* Copy the content of directory SRC_FD into the empty directory DST_FD
    (volume_copy.c): modes, owners, times, symlinks as symlinks, devices;
-   never follows a link.  DST_FD takes SRC_FD's owner and mode. */
+   never follows a link; hard links become copies.  DST_FD takes SRC_FD's
+   owner and mode.  On failure DST_FD is emptied again. */
 int volume_copy_tree (int src_fd, int dst_fd, polis_error **err);
 /* The bytes of the regular files under PATH (not crossing into other
    file systems). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file.h"
 #include "base/xalloc.h"
 
 /* Deeper trees are refused rather than blowing the stack. */
@@ -152,6 +153,31 @@ copy_dir (int sfd, int dfd, int depth, polis_error **err)
   return 0;
 }
 
+/* Remove what a failed copy left, so that the next start copies again
+   (the volume counts as empty). */
+static void
+empty_dir (int fd)
+{
+  int dup_fd = dup (fd);
+  if (dup_fd < 0)
+    return;
+  cleanup_closedir DIR *d = fdopendir (dup_fd);
+  if (d == NULL)
+    {
+      close (dup_fd);
+      return;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      polis_error *e = NULL;
+      if (file_remove_tree_at (fd, de->d_name, &e) < 0)
+        error_free (&e);
+    }
+}
+
 int
 volume_copy_tree (int src_fd, int dst_fd, polis_error **err)
 {
@@ -159,7 +185,10 @@ volume_copy_tree (int src_fd, int dst_fd, polis_error **err)
   if (fstat (src_fd, &st) < 0)
     return error_sys (err, "stat");
   if (copy_dir (src_fd, dst_fd, 0, err) < 0)
-    return -1;
+    {
+      empty_dir (dst_fd);
+      return -1;
+    }
   /* Docker: the volume's root takes the owner and mode of the image's
      directory. */
   if (fchown (dst_fd, st.st_uid, st.st_gid) < 0 || fchmod (dst_fd, st.st_mode & 07777) < 0)
