@@ -9,7 +9,8 @@ Through the API, interleaved round by round, medians of ROUNDS:
    removed with the container (rm -v), with a bind mount;
 2. copy-up: the first start of a container whose image has FILES files of
    KIB KiB at its VOLUME, into a new empty volume, against the same with
-   nocopy (the volume is made, nothing copied).  Each round uses a new
+   nocopy (the volume is made, nothing copied), and `cp -a` of the same
+   directory from a container's mounted root.  Each round uses a new
    named volume; the image's data is in the page cache after round one.
 
 One daemon on its own --root in a temporary directory, removed at the end.
@@ -18,7 +19,9 @@ One daemon on its own --root in a temporary directory, removed at the end.
 import argparse
 import io
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tarfile
 import time
@@ -34,8 +37,6 @@ def import_image(d, files, kib):
         root = os.path.join(d.base, "bbroot")
         for sub in ("bin", "etc", "dev", "proc", "sys", "tmp"):
             os.makedirs(os.path.join(root, sub), exist_ok=True)
-        import shutil
-        import subprocess
         shutil.copy2("/bin/busybox", os.path.join(root, "bin", "busybox"))
         for a in subprocess.run(["/bin/busybox", "--list"], capture_output=True,
                                 text=True).stdout.split():
@@ -94,6 +95,22 @@ def main():
                 copy[kind].append(lifecycle(d, {"Binds": ["%s:/data%s" % (vol, mode)]},
                                             image="voldata"))
                 d.call("DELETE", "/volumes/" + vol)
+        # The same copy by cp -a, from a container's mounted root (kept
+        # mounted until the container is removed).
+        cid = d.call("POST", "/containers/create", {
+            "Image": "voldata", "Cmd": ["true"],
+            "HostConfig": {"Binds": ["cpvol:/data:nocopy"]}})["Id"]
+        d.call("POST", "/containers/%s/start" % cid)
+        d.call("POST", "/containers/%s/wait" % cid)
+        rootfs = os.path.join(d.base, "root", "containers", cid, "rootfs")
+        cpa = []
+        for r in range(min(a.rounds, 5)):
+            dst = os.path.join(d.base, "cpa%d" % r)
+            t0 = time.perf_counter()
+            subprocess.run(["cp", "-a", rootfs + "/data", dst], check=True)
+            cpa.append((time.perf_counter() - t0) * 1000)
+            shutil.rmtree(dst)
+        d.call("DELETE", "/containers/%s?v=1" % cid)
         print("| create → start → wait → rm | ms (median of %d) |" % a.rounds)
         print("|---|---:|")
         for name, _ in cases:
@@ -105,6 +122,8 @@ def main():
         print("|---|---:|")
         for kind in copy:
             print("| into a new volume, %s | %.1f |" % (kind, statistics.median(copy[kind])))
+        print("| `cp -a` of the same directory (median of %d) | %.1f |"
+              % (len(cpa), statistics.median(cpa)))
         cu = statistics.median(copy["copy-up"]) - statistics.median(copy["nocopy"])
         print()
         print("copy-up cost: %.1f ms for %.1f MiB (%.0f MiB/s, %.0f files/ms)"
