@@ -336,6 +336,7 @@ engine_open (const engine_opts *o, polis_error **err)
      again; the others get the exit their shim recorded. */
   for (size_t i = 0; i < e->n_cs; i++)
     lifecycle_restore (e, e->cs[i]);
+  volume_restore_done (e);
   exec_load_all (e);
   return e;
 fail:

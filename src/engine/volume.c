@@ -149,6 +149,18 @@ publish (engine *e, const char *action, const char *name)
                   json_pack ("{s:s}", "driver", "local"));
 }
 
+/* Docker's "mount" event of a volume as a container starts with it. */
+static void
+publish_mount (engine *e, const container *c, const json_t *m)
+{
+  events_publish (e->bus, "volume", "mount", container_mounts_str (m, "Name"),
+                  json_pack ("{s:s,s:s,s:s,s:s,s:s}", "container", c->id,
+                             "destination", container_mounts_str (m, "Destination"),
+                             "driver", "local", "propagation", "",
+                             "read/write",
+                             json_is_true (json_object_get (m, "RW")) ? "true" : "false"));
+}
+
 /* --- the table (volume lock held) ---------------------------------------------- */
 
 static struct volume *
@@ -535,6 +547,8 @@ release_locked (engine *e, container *c)
       continue;
     if (--v->active == 0 && json_object_size (v->options) > 0)
       unmount_options (e, v);
+    events_publish (e->bus, "volume", "unmount", v->name,
+                    json_pack ("{s:s,s:s}", "container", c->id, "driver", "local"));
   }
 }
 
@@ -599,6 +613,7 @@ volume_container_start (engine *e, container *c, const char *rootfs,
         if (r < 0)
           break;
       }
+    publish_mount (e, c, m);
   }
   if (r < 0)
     {
@@ -625,6 +640,16 @@ volume_container_stop (engine *e, container *c)
 {
   volume_lock (e);
   release_locked (e, c);
+  volume_unlock (e);
+}
+
+void
+volume_restore_done (engine *e)
+{
+  volume_lock (e);
+  for (size_t i = 0; i < e->n_vols; i++)
+    if (e->vols[i]->active == 0 && json_object_size (e->vols[i]->options) > 0)
+      unmount_options (e, e->vols[i]);
   volume_unlock (e);
 }
 

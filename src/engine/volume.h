@@ -61,6 +61,9 @@ int volume_container_start (struct engine *e, struct container *c,
 void volume_container_stop (struct engine *e, struct container *c);
 /* Live restore found C running: count it as a user again. */
 void volume_container_restored (struct engine *e, struct container *c);
+/* After live restore: unmount option volumes no running container uses
+   (their last user stopped while polisd was down). */
+void volume_restore_done (struct engine *e);
 /* C is out of the table: with ANONYMOUS (rm -v, --rm) remove its
    anonymous volumes no other container uses. */
 void volume_container_removed (struct engine *e, struct container *c,

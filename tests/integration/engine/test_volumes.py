@@ -329,6 +329,24 @@ def test_options_volume_after_daemon_restart(daemon_factory):
     assert data in mounts_under(d.base)
     assert api(d, "POST", "/containers/uu/kill")[0] == 204
     wait_until(lambda: data not in mounts_under(d.base), what="unmount after the stop")
+    # Its last user ends while polisd is down: unmounted at the next start.
+    assert api(d, "POST", "/containers/uu/start")[0] == 204
+    assert data in mounts_under(d.base)
+    pid = api(d, "GET", "/containers/uu/json")[1]["State"]["Pid"]
+    d.kill9()
+    os.kill(pid, 9)
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the container to end")
+    d.start()
+    wait_until(lambda: data not in mounts_under(d.base), what="unmount after the restart")
+    assert api(d, "POST", "/containers/uu/start")[0] == 204
+    assert api(d, "POST", "/containers/uu/kill")[0] == 204
+    wait_until(lambda: data not in mounts_under(d.base), what="unmount after the stop")
+    # Docker's volume events.
+    st, _, body = d.request("GET", "/events?since=0&until=%d&filters=%s" % (
+        int(__import__("time").time()) + 1,
+        urllib.parse.quote(json.dumps({"type": ["volume"]}))))
+    actions = [json.loads(l)["Action"] for l in body.decode().splitlines() if l.strip()]
+    assert st == 200 and "mount" in actions and "unmount" in actions, actions
 
 
 def test_dockerpy_volume_api(dockerpy, polisd):
