@@ -78,7 +78,7 @@ const api_route api_routes[] = {
   R ("HEAD", "/_ping", api_ping, IMPL, 0, ""),
   R ("GET", "/events", api_events, IMPL, 0,
      "filters type, event, container, image, label; since/until"),
-  R ("GET", "/system/df", api_system_df, PART, 0, "containers and volumes; no images, build cache"),
+  R ("GET", "/system/df", api_system_df, PART, 0, "containers and volumes (type= picks); no images, build cache"),
 
   /* exec */
   R ("POST", "/containers/{id}/exec", api_exec_create, IMPL, 0, ""),

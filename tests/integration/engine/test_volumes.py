@@ -287,6 +287,11 @@ def test_list_filters_and_labels(docker, polisd):
     sizes = {v["Name"]: v["UsageData"] for v in df["Volumes"]}
     assert sizes["dbvol"] == {"Size": 5000, "RefCount": 0}
     assert sizes["webvol"] == {"Size": 0, "RefCount": 1}
+    st, df = api(polisd, "GET", "/system/df?type=volume")
+    assert st == 200 and len(df["Volumes"]) == 2 and df["Containers"] == []
+    st, df = api(polisd, "GET", "/system/df?type=container")
+    assert st == 200 and df["Volumes"] == [] and len(df["Containers"]) == 1
+    assert api(polisd, "GET", "/system/df?type=bogus")[0] == 400
 
 
 def test_restart_keeps_volumes(daemon_factory):
