@@ -485,3 +485,23 @@ def test_volumes_from(docker, tmp_path):
     # The source's volumes are in use by it, whatever the consumers did.
     r = docker("volume", "rm", "shared", check=False)
     assert r.returncode == 1 and "volume is in use" in r.stderr
+
+
+def test_volume_commands_both_clis(any_docker, polisd):
+    """docker 28 (API 1.51) and 20.10 (API 1.41): the same commands; prune
+    follows each API version's rule."""
+    any_docker("volume", "create", "--label", "k=v", "cv")
+    assert any_docker("volume", "ls", "--format", "{{.Driver}} {{.Name}}").stdout == "local cv\n"
+    assert any_docker("volume", "inspect", "-f", "{{.Labels.k}}", "cv").stdout == "v\n"
+    r = any_docker("run", "--rm", "-v", "cv:/d", "busybox", "sh", "-c", "echo ok > /d/f; cat /d/f")
+    assert r.stdout == "ok\n"
+    any_docker("create", "--name", "holder", "-v", "cv:/d", "-v", "/anon", "busybox", "true")
+    r = any_docker("volume", "rm", "cv", check=False)
+    assert r.returncode == 1 and "volume is in use" in r.stderr
+    any_docker("rm", "holder")
+    r = any_docker("volume", "prune", "-f")
+    left = any_docker("volume", "ls", "-q").stdout.split()
+    if any_docker.name == "v20":
+        assert left == []  # API 1.41: every unused volume
+    else:
+        assert left == ["cv"]  # anonymous ones only
