@@ -552,6 +552,83 @@ release_locked (engine *e, container *c)
   }
 }
 
+/* Undo mountinfo's octal escapes ("\040" for a space) in place. */
+static void
+unescape_octal (char *s)
+{
+  char *w = s;
+  for (char *r = s; *r; r++)
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7'
+        && r[3] >= '0' && r[3] <= '7')
+      {
+        *w++ = (char) ((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+        r += 3;
+      }
+    else
+      *w++ = *r;
+  *w = '\0';
+}
+
+/* Docker's rule for a bind with shared or slave propagation: the mount
+   holding its source must be shared (or, for slave, a slave), else the
+   propagation could not happen. */
+static int
+check_propagation (const char *src, const char *prop, polis_error **err)
+{
+  bool want_shared = strstr (prop, "shared") != NULL;
+  if (!want_shared && strstr (prop, "slave") == NULL)
+    return 0;
+  cleanup_free char *real = realpath (src, NULL);
+  if (real == NULL)
+    return error_sys (err, "resolve bind source `%s`", src);
+  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return error_sys (err, "open /proc/self/mountinfo");
+  char line[4096];
+  size_t best = 0;
+  bool shared = false, slave = false;
+  cleanup_free char *best_mp = NULL;
+  while (fgets (line, sizeof line, f))
+    {
+      char *save = NULL;
+      char *fields[7] = { NULL };
+      size_t n = 0;
+      for (char *t = strtok_r (line, " \n", &save); t && n < 7; t = strtok_r (NULL, " \n", &save))
+        fields[n++] = t;
+      if (n < 7)
+        continue;
+      char *mp = fields[4];
+      unescape_octal (mp);
+      size_t l = strlen (mp);
+      bool under = strcmp (mp, "/") == 0
+                   || (strncmp (real, mp, l) == 0 && (real[l] == '\0' || real[l] == '/'));
+      if (!under || l < best)
+        continue;
+      best = l;
+      free (best_mp);
+      best_mp = xstrdup (mp);
+      shared = slave = false;
+      /* Optional fields, up to the "-" separator. */
+      for (char *t = fields[6]; t && strcmp (t, "-") != 0; t = strtok_r (NULL, " \n", &save))
+        {
+          shared = shared || strncmp (t, "shared:", 7) == 0;
+          slave = slave || strncmp (t, "master:", 7) == 0;
+        }
+    }
+  if (best_mp == NULL)
+    return 0;
+  if (want_shared && !shared)
+    return error_set (err, ERROR_INVALID, EINVAL,
+                      "path %s is mounted on %s but it is not a shared mount",
+                      src, best_mp);
+  if (!want_shared && !shared && !slave)
+    return error_set (err, ERROR_INVALID, EINVAL,
+                      "path %s is mounted on %s but it is not a shared or "
+                      "slave mount",
+                      src, best_mp);
+  return 0;
+}
+
 int
 volume_container_start (engine *e, container *c, const char *rootfs,
                         polis_error **err)
@@ -567,6 +644,9 @@ volume_container_start (engine *e, container *c, const char *rootfs,
         && json_is_true (json_object_get (m, "CreateSource")) && stat (src, &st) < 0
         && errno == ENOENT && file_mkdir_p (src, 0755, err) < 0)
       return error_wrap (err, "create bind source `%s`", src);
+    if (strcmp (container_mounts_str (m, "Type"), "bind") == 0
+        && check_propagation (src, container_mounts_str (m, "Propagation"), err) < 0)
+      return -1;
   }
   volume_lock (e);
   if (c->volumes_active)

@@ -159,7 +159,7 @@ def test_ro_bind_and_propagation(docker, tmp_path):
                "busybox", "sh", "-c", "touch /b/g", check=False)
     assert r.returncode != 0 and not (tmp_path / "g").exists()
     # rw, SELinux labels (accepted) and propagation modes.
-    docker("run", "--rm", "-v", "%s:/b:rw,z,rslave" % tmp_path, "busybox", "sh", "-c",
+    docker("run", "--rm", "-v", "%s:/b:rw,z,private" % tmp_path, "busybox", "sh", "-c",
            "echo y > /b/g")
     assert (tmp_path / "g").read_text() == "y\n"
     docker("run", "--rm", "--mount",
@@ -505,3 +505,26 @@ def test_volume_commands_both_clis(any_docker, polisd):
         assert left == []  # API 1.41: every unused volume
     else:
         assert left == ["cv"]  # anonymous ones only
+
+
+def test_shared_propagation_needs_a_shared_source(docker, tmp_path):
+    """Docker's rule: a shared (or slave) bind needs its source on a shared
+    (or slave) mount."""
+    import subprocess
+    priv = tmp_path / "priv"
+    priv.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "polis-priv", str(priv)], check=True)
+    try:
+        subprocess.run(["mount", "--make-private", str(priv)], check=True)
+        r = docker("run", "--rm", "-v", "%s:/b:rshared" % priv, "busybox", "true", check=False)
+        assert r.returncode != 0
+        assert "path %s is mounted on %s but it is not a shared mount" % (priv, priv) in r.stderr
+        r = docker("run", "--rm", "-v", "%s:/b:rslave" % priv, "busybox", "true", check=False)
+        assert "is not a shared or slave mount" in r.stderr
+        subprocess.run(["mount", "--make-shared", str(priv)], check=True)
+        r = docker("run", "--rm", "-v", "%s:/b:rshared" % priv, "busybox", "grep", " /b ",
+                   "/proc/self/mountinfo")
+        assert "shared:" in r.stdout
+        docker("run", "--rm", "-v", "%s:/b:rslave" % priv, "busybox", "true")
+    finally:
+        subprocess.run(["umount", "-l", str(priv)], check=False)
