@@ -18,11 +18,11 @@
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "container_fs.h"
-#include "volume.h"
 #include "image/image_store.h"
 #include "monitor.h"
 #include "netns.h"
 #include "reaper.h"
+#include "volume.h"
 
 /* Network namespaces kept ready (see netns.h). */
 #define ENGINE_NETNS_POOL 2

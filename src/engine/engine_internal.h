@@ -94,6 +94,7 @@ struct container
   char *sandbox;        /* its network namespace (RUNROOT/netns/...), "" none */
   json_t *mounts;       /* its mount points (container_mounts.h); read-only */
   bool volumes_active;  /* counted as a running user of its volumes (volume lock) */
+  uint64_t volumes_exit_gen; /* exit_gen when they were counted (volume lock) */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;

@@ -225,6 +225,7 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
   container_notify (c);
   bool restarting = c->status == CS_RESTARTING;
   int exit_code = c->exit_code;
+  uint64_t exit_gen = c->exit_gen;
   engine_unlock (e);
 
   if (strcmp (action, "start") == 0)
@@ -236,7 +237,7 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
       container_event (e, c, "die", json_pack ("{s:s}", "exitCode", code));
       if (!restarting)
         {
-          volume_container_stop (e, c);
+          volume_container_stop (e, c, exit_gen);
           schedule_auto_remove (e, c);
         }
     }
@@ -284,13 +285,14 @@ lifecycle_on_shim_gone (engine *e, container *c)
     }
   container_notify (c);
   int code = c->exit_code;
+  uint64_t exit_gen = c->exit_gen;
   engine_unlock (e);
   if (was_active)
     {
       char s[16];
       snprintf (s, sizeof s, "%d", code);
       container_event (e, c, "die", json_pack ("{s:s}", "exitCode", s));
-      volume_container_stop (e, c);
+      volume_container_stop (e, c, exit_gen);
       schedule_auto_remove (e, c);
     }
 }
@@ -454,10 +456,11 @@ start_locked (engine *e, container *c, polis_error **err)
           c->finished_ns = events_now_ns ();
         }
       c->exit_gen++;
+      uint64_t exit_gen = c->exit_gen;
       container_save (e, c, NULL);
       container_notify (c);
       engine_unlock (e);
-      volume_container_stop (e, c);
+      volume_container_stop (e, c, exit_gen);
       if (strstr ((*err)->msg, "executable file not found")
           || strstr ((*err)->msg, "no such file or directory")
           || strstr ((*err)->msg, "permission denied"))

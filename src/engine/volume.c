@@ -530,6 +530,15 @@ copy_up (engine *e, const json_t *m, int rootfd, polis_error **err)
   return 0;
 }
 
+static uint64_t
+exit_gen_of (engine *e, container *c)
+{
+  engine_lock (e);
+  uint64_t g = c->exit_gen;
+  engine_unlock (e);
+  return g;
+}
+
 static void
 release_locked (engine *e, container *c)
 {
@@ -649,11 +658,9 @@ volume_container_start (engine *e, container *c, const char *rootfs,
       return -1;
   }
   volume_lock (e);
-  if (c->volumes_active)
-    {
-      volume_unlock (e);
-      return 0;
-    }
+  /* Still counted from a run whose end the monitor has not reported to
+     us yet: that count ends here, this run counts anew. */
+  release_locked (e, c);
   cleanup_close int rootfd = open (rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     {
@@ -661,6 +668,7 @@ volume_container_start (engine *e, container *c, const char *rootfs,
       return error_sys (err, "open `%s`", rootfs);
     }
   c->volumes_active = true;
+  c->volumes_exit_gen = exit_gen_of (e, c);
   int r = 0;
   json_array_foreach (c->mounts, i, m)
   {
@@ -716,12 +724,14 @@ volume_container_start (engine *e, container *c, const char *rootfs,
 }
 
 void
-volume_container_stop (engine *e, container *c)
+volume_container_stop (engine *e, container *c, uint64_t exit_gen)
 {
   volume_lock (e);
-  release_locked (e, c);
+  if (c->volumes_exit_gen < exit_gen)
+    release_locked (e, c);
   volume_unlock (e);
 }
+
 
 void
 volume_restore_done (engine *e)
@@ -740,6 +750,7 @@ volume_container_restored (engine *e, container *c)
   if (!c->volumes_active)
     {
       c->volumes_active = true;
+      c->volumes_exit_gen = exit_gen_of (e, c);
       size_t i;
       json_t *m;
       json_array_foreach (c->mounts, i, m)

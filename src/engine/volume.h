@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/error.h"
 
@@ -56,9 +57,12 @@ void volume_remove_names (struct engine *e, json_t *names);
    missing -v bind sources.  Undone on error. */
 int volume_container_start (struct engine *e, struct container *c,
                             const char *rootfs, polis_error **err);
-/* C no longer runs (idempotent): unmount option volumes it was the last
-   running user of. */
-void volume_container_stop (struct engine *e, struct container *c);
+/* C's run ended with its exit number EXIT_GEN (container->exit_gen after
+   the exit): unmount option volumes it was the last running user of.
+   Idempotent, and a no-op when C was started again after that exit (the
+   monitor may report a stop after a restart's start counted C again). */
+void volume_container_stop (struct engine *e, struct container *c,
+                            uint64_t exit_gen);
 /* Live restore found C running: count it as a user again. */
 void volume_container_restored (struct engine *e, struct container *c);
 /* After live restore: unmount option volumes no running container uses

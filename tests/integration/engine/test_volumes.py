@@ -528,3 +528,18 @@ def test_shared_propagation_needs_a_shared_source(docker, tmp_path):
         docker("run", "--rm", "-v", "%s:/b:rslave" % priv, "busybox", "true")
     finally:
         subprocess.run(["umount", "-l", str(priv)], check=False)
+
+
+def test_options_volume_across_restarts(docker, polisd):
+    """restart = stop + start: the stop's unmount may be reported after the
+    start counted the container again; the volume stays mounted."""
+    docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "rv")
+    data = os.path.join(polisd.root, "volumes", "rv", "_data")
+    docker("run", "-d", "--name", "rs", "-v", "rv:/t", "busybox", "sleep", "60")
+    for _ in range(5):
+        docker("restart", "-t", "0", "rs")
+        assert data in mounts_under(polisd.base)
+        r = docker("exec", "rs", "sh", "-c", "df -k /t | tail -1")
+        assert r.stdout.split()[1] == "1024"
+    docker("stop", "-t", "0", "rs")
+    wait_until(lambda: data not in mounts_under(polisd.base), what="unmount")
