@@ -496,7 +496,7 @@ dir_empty (int fd)
     }
   struct dirent *de;
   while ((de = readdir (dir)))
-    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, ".."))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
       return false;
   return true;
 }
