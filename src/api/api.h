@@ -57,6 +57,13 @@ void api_info (api_request *req);
 void api_events (api_request *req);
 void api_system_df (api_request *req);
 
+/* volumes */
+void api_volume_list (api_request *req);
+void api_volume_create (api_request *req);
+void api_volume_inspect (api_request *req);
+void api_volume_remove (api_request *req);
+void api_volume_prune (api_request *req);
+
 /* containers */
 void api_container_create (api_request *req);
 void api_container_list (api_request *req);

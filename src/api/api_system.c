@@ -492,14 +492,38 @@ api_events (api_request *req)
   api_reply_stream (req, 200, "application/json", events_read, st, events_free);
 }
 
+/* Does /system/df's `type` (repeatable; none: every type) ask for T? */
+static bool
+df_wants (char **types, const char *t)
+{
+  if (types == NULL || types[0] == NULL)
+    return true;
+  for (char **p = types; *p; p++)
+    if (strcmp (*p, t) == 0)
+      return true;
+  return false;
+}
+
 void
 api_system_df (api_request *req)
 {
   api_context *ctx = api_context_of (req);
+  cleanup_strv char **types = api_query_all (req, "type");
+  for (char **p = types; p && *p; p++)
+    if (strcmp (*p, "container") != 0 && strcmp (*p, "image") != 0
+        && strcmp (*p, "volume") != 0 && strcmp (*p, "build-cache") != 0)
+      {
+        api_reply_errorf (req, 400, "unknown object type: %s", *p);
+        return;
+      }
   container_list_opts o = { .all = true, .size = true };
   polis_error *err = NULL;
   size_t len;
-  cleanup_free char *text = engine_container_list (ctx->eng, &o, &len, &err);
+  cleanup_free char *text = df_wants (types, "container")
+                                ? engine_container_list (ctx->eng, &o, &len, &err)
+                                : xstrdup ("[]");
+  if (!df_wants (types, "container"))
+    len = 2;
   json_t *cs = text ? json_loadb (text, len, 0, NULL) : NULL;
   if (cs == NULL)
     {
@@ -509,7 +533,10 @@ api_system_df (api_request *req)
         api_reply_errorf (req, 500, "list containers");
       return;
     }
-  json_t *df = json_pack ("{s:I,s:[],s:o,s:[],s:[]}", "LayersSize", (json_int_t) 0,
-                          "Images", "Containers", cs, "Volumes", "BuildCache");
+  json_t *df = json_pack ("{s:I,s:[],s:o,s:o,s:[]}", "LayersSize", (json_int_t) 0,
+                          "Images", "Containers", cs, "Volumes",
+                          df_wants (types, "volume") ? engine_volume_df (ctx->eng)
+                                                     : json_array (),
+                          "BuildCache");
   api_reply_json (req, 200, df);
 }

@@ -15,9 +15,9 @@
 const api_route api_routes[] = {
   /* containers */
   R ("GET", "/containers/json", api_container_list, PART, 0,
-     "filters id, name, label, status, exited, ancestor, before, since, health; no network, volume, publish, expose filters"),
+     "filters id, name, label, status, exited, ancestor, before, since, health, volume; no network, publish, expose filters"),
   R ("POST", "/containers/create", api_container_create, PART, 0,
-     "the everyday Config/HostConfig fields; networks: none-like (loopback) or host only; no named volumes, links, port publishing"),
+     "the everyday Config/HostConfig fields; Binds, Mounts (bind, volume, tmpfs), Tmpfs, Config.Volumes; networks: none-like (loopback) or host only; no links, port publishing, VolumesFrom"),
   R ("GET", "/containers/{id}/json", api_container_inspect, IMPL, 0,
      "Docker's shape; NetworkSettings has no networks"),
   R ("GET", "/containers/{id}/top", api_container_top, IMPL, 0, "host `ps` filtered by the container's cgroup, as Docker"),
@@ -43,10 +43,10 @@ const api_route api_routes[] = {
   R ("POST", "/containers/{id}/wait", api_container_wait, IMPL, 0,
      "not-running, next-exit, removed"),
   R ("DELETE", "/containers/{id}", api_container_remove, IMPL, 0,
-     "force; v is accepted (no named volumes to remove)"),
+     "force; v removes the container's anonymous volumes"),
   R ("HEAD", "/containers/{id}/archive", api_archive_head, IMPL, 0, ""),
   R ("GET", "/containers/{id}/archive", api_archive_get, PART, 0,
-     "the container's root file system; not through bind mounts"),
+     "the container's root file system, binds and volumes"),
   R ("PUT", "/containers/{id}/archive", api_archive_put, PART, BF,
      "the container's root file system; not through bind mounts"),
   R ("POST", "/containers/prune", api_container_prune, IMPL, 0, ""),
@@ -78,7 +78,7 @@ const api_route api_routes[] = {
   R ("HEAD", "/_ping", api_ping, IMPL, 0, ""),
   R ("GET", "/events", api_events, IMPL, 0,
      "filters type, event, container, image, label; since/until"),
-  R ("GET", "/system/df", api_system_df, PART, 0, "containers only"),
+  R ("GET", "/system/df", api_system_df, PART, 0, "containers and volumes (type= picks); no images, build cache"),
 
   /* exec */
   R ("POST", "/containers/{id}/exec", api_exec_create, IMPL, 0, ""),
@@ -86,13 +86,18 @@ const api_route api_routes[] = {
   R ("POST", "/exec/{id}/resize", api_exec_resize, IMPL, 0, ""),
   R ("GET", "/exec/{id}/json", api_exec_inspect, IMPL, 0, ""),
 
-  /* volumes, networks: a later issue */
-  R ("GET", "/volumes", NULL, MISS, 0, "volumes are a later issue"),
-  R ("POST", "/volumes/create", NULL, MISS, 0, ""),
-  R ("GET", "/volumes/{name}", NULL, MISS, 0, "404, so that `docker inspect` moves on"),
-  R ("PUT", "/volumes/{name}", NULL, MISS, 0, ""),
-  R ("DELETE", "/volumes/{name}", NULL, MISS, 0, ""),
-  R ("POST", "/volumes/prune", NULL, MISS, 0, ""),
+  /* volumes: the local driver */
+  R ("GET", "/volumes", api_volume_list, IMPL, 0,
+     "filters dangling, name, label, label!, driver"),
+  R ("POST", "/volumes/create", api_volume_create, IMPL, 0,
+     "local driver: labels, options type/device/o (tmpfs, bind, ...); no quota `size`"),
+  R ("GET", "/volumes/{name}", api_volume_inspect, IMPL, 0, ""),
+  R ("PUT", "/volumes/{name}", NULL, MISS, 0, "cluster volumes (swarm)"),
+  R ("DELETE", "/volumes/{name}", api_volume_remove, IMPL, 0,
+     "409 while a container uses it; force ignores a missing volume"),
+  R ("POST", "/volumes/prune", api_volume_prune, IMPL, 0,
+     "anonymous volumes only from API 1.42 unless all=true; filters label, label!"),
+  /* networks: a later issue */
   R ("GET", "/networks", NULL, MISS, 0, "networking is a later issue"),
   R ("GET", "/networks/{id}", NULL, MISS, 0, "404, so that `docker inspect` moves on"),
   R ("DELETE", "/networks/{id}", NULL, MISS, 0, ""),

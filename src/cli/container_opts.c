@@ -363,7 +363,19 @@ add_volume (json_t *binds, json_t *volumes, const char *spec, polis_error **err)
   return 0;
 }
 
-/* --mount type=bind,source=/a,target=/b[,readonly] to HostConfig.Mounts. */
+/* M's object member KEY, made when missing. */
+static json_t *
+mount_sub (json_t *m, const char *key)
+{
+  json_t *o = json_object_get (m, key);
+  if (!json_is_object (o))
+    json_object_set_new (m, key, o = json_object ());
+  return o;
+}
+
+/* --mount type=bind,source=/a,target=/b[,readonly] to HostConfig.Mounts
+   (docker's keys: readonly, bind-propagation, volume-nocopy, volume-label,
+   volume-driver, volume-opt, tmpfs-size, tmpfs-mode). */
 static int
 add_mount (json_t *mounts, const char *spec, polis_error **err)
 {
@@ -387,9 +399,41 @@ add_mount (json_t *mounts, const char *spec, polis_error **err)
       else if (strcmp (kv, "readonly") == 0 || strcmp (kv, "ro") == 0)
         json_object_set_new (m, "ReadOnly", json_boolean (strcmp (v, "false") != 0 && strcmp (v, "0") != 0));
       else if (strcmp (kv, "tmpfs-size") == 0)
-        json_object_set_new (m, "TmpfsOptions", json_pack ("{s:I}", "SizeBytes", (json_int_t) units_ram_in_bytes (v)));
+        json_object_set_new (mount_sub (m, "TmpfsOptions"), "SizeBytes",
+                             json_integer ((json_int_t) units_ram_in_bytes (v)));
+      else if (strcmp (kv, "tmpfs-mode") == 0)
+        {
+          char *end = NULL;
+          long mode = strtol (v, &end, 8);
+          if (end == v || *end || mode < 0 || mode > 07777)
+            {
+              json_decref (m);
+              return error_set (err, ERROR_INVALID, EINVAL,
+                                "invalid argument \"%s\" for \"--mount\" flag: "
+                                "invalid value for %s: %s",
+                                spec, kv, v);
+            }
+          json_object_set_new (mount_sub (m, "TmpfsOptions"), "Mode", json_integer (mode));
+        }
       else if (strcmp (kv, "bind-propagation") == 0)
-        json_object_set_new (m, "BindOptions", json_pack ("{s:s}", "Propagation", v));
+        json_object_set_new (mount_sub (m, "BindOptions"), "Propagation", json_string (v));
+      else if (strcmp (kv, "volume-nocopy") == 0)
+        json_object_set_new (mount_sub (m, "VolumeOptions"), "NoCopy",
+                             json_boolean (strcmp (v, "false") != 0 && strcmp (v, "0") != 0));
+      else if (strcmp (kv, "volume-driver") == 0)
+        json_object_set_new (mount_sub (mount_sub (m, "VolumeOptions"), "DriverConfig"),
+                             "Name", json_string (v));
+      else if (strcmp (kv, "volume-label") == 0 || strcmp (kv, "volume-opt") == 0)
+        {
+          /* k=v: the value holds the second "=". */
+          char *eq2 = eq ? strchr (eq + 1, '=') : NULL;
+          if (eq2)
+            *eq2 = '\0';
+          json_t *vo = mount_sub (m, "VolumeOptions");
+          json_t *dst = kv[7] == 'l' ? mount_sub (vo, "Labels")
+                                     : mount_sub (mount_sub (vo, "DriverConfig"), "Options");
+          json_object_set_new (dst, v, json_string (eq2 ? eq2 + 1 : ""));
+        }
       else
         {
           json_decref (m);

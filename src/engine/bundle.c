@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "oci_spec.h"
 #include "shim_client.h"
+#include "volume.h"
 
 static const struct
 {
@@ -147,6 +148,8 @@ bundle_prepare (engine *e, container *c, polis_error **err)
   struct stat st;
   if (bundle_network (e, c, err) < 0)
     return -1;
+  if (volume_container_start (e, c, rootfs, err) < 0)
+    return -1;
   oci_spec_input in = {
     .config = c->config,
     .host_config = c->host_config,
@@ -161,6 +164,7 @@ bundle_prepare (engine *e, container *c, polis_error **err)
     .n_groups = n_groups,
     .cgroup_version = e->cgroup_version,
     .netns_path = c->sandbox,
+    .mounts = c->mounts,
   };
   if (json_is_true (json_object_get (c->host_config, "Init")) && in.init_path == NULL)
     return error_set (err, ERROR_INVALID, ENOENT,

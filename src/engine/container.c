@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/pjson.h"
 #include "base/xalloc.h"
+#include "container_mounts.h"
 
 container *
 container_new (engine *e, const char *id)
@@ -47,6 +48,7 @@ container_free (container *c)
   json_decref (c->health);
   free (c->summary_static);
   free (c->sandbox);
+  json_decref (c->mounts);
   pthread_mutex_destroy (&c->op_lock);
   free (c);
 }
@@ -161,12 +163,15 @@ container_doc (const container *c)
       "HasBeenStarted", c->has_been_started);
   if (c->health)
     json_object_set (state, "Health", c->health);
-  return json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o, s:s}", "Image",
-                    c->image_ref ? c->image_ref : "", "ImageID",
-                    c->image_id ? c->image_id : "", "Config", c->config,
-                    "HostConfig", c->host_config, "NetworkingConfig",
-                    c->net_config ? c->net_config : json_null (), "State",
-                    state, "SandboxKey", c->sandbox ? c->sandbox : "");
+  json_t *doc = json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o, s:s}", "Image",
+                           c->image_ref ? c->image_ref : "", "ImageID",
+                           c->image_id ? c->image_id : "", "Config", c->config,
+                           "HostConfig", c->host_config, "NetworkingConfig",
+                           c->net_config ? c->net_config : json_null (), "State",
+                           state, "SandboxKey", c->sandbox ? c->sandbox : "");
+  if (c->mounts)
+    json_object_set (doc, "MountPoints", c->mounts);
+  return doc;
 }
 
 int
@@ -187,6 +192,19 @@ container_load_doc (container *c, const json_t *doc, polis_error **err)
   c->host_config = json_incref (hc);
   json_t *nc = json_object_get (doc, "NetworkingConfig");
   c->net_config = json_is_object (nc) ? json_incref (nc) : NULL;
+  json_t *mp = json_object_get (doc, "MountPoints");
+  if (json_is_array (mp))
+    c->mounts = json_incref (mp);
+  else
+    {
+      /* A record from before volumes: its binds, as they were. */
+      polis_error *e2 = NULL;
+      c->mounts = container_mounts_resolve (c->eng->volumes_dir, c->config,
+                                            c->host_config, &e2);
+      if (c->mounts == NULL)
+        c->mounts = json_array ();
+      error_free (&e2);
+    }
   c->status = status_from_name (
       json_string_value (json_object_get (state, "Status")));
   c->pid = (int) json_integer_value (json_object_get (state, "Pid"));

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/pjson.h"
 #include "base/xalloc.h"
+#include "container_mounts.h"
 #include "container_schema.h"
 #include "image/image_db.h"
 #include "image/image_inspect.h"
@@ -24,6 +25,7 @@
 #include "image/reference.h"
 #include "oci_spec.h"
 #include "runtime/caps.h"
+#include "volume.h"
 
 #define MIN_MEMORY (6 * 1024 * 1024)
 
@@ -191,55 +193,6 @@ validate_restart (json_t *hc, polis_error **err)
   return 0;
 }
 
-/* Docker's binds: SRC:DST[:OPTS], SRC an absolute host path (named
-   volumes are a later issue). */
-static int
-validate_binds (json_t *hc, polis_error **err)
-{
-  json_t *binds = json_object_get (hc, "Binds");
-  size_t i;
-  json_t *v;
-  json_array_foreach (binds, i, v)
-  {
-    const char *b = json_string_value (v);
-    cleanup_free char *copy = xstrdup (b);
-    char *dst = strchr (copy, ':');
-    if (dst == NULL)
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid volume specification: '%s'", b);
-    *dst++ = '\0';
-    char *opts = strchr (dst, ':');
-    if (opts)
-      *opts++ = '\0';
-    if (dst[0] != '/')
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid volume specification: '%s': invalid mount "
-                        "config for type \"bind\": invalid mount path: '%s' "
-                        "mount path must be absolute",
-                        b, dst);
-    if (copy[0] != '/')
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid volume specification: '%s': named volumes "
-                        "are not supported by polisd yet",
-                        b);
-    if (strcmp (dst, "/") == 0)
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid volume specification: '%s': invalid mount "
-                        "config for type \"bind\": invalid specification: "
-                        "destination can't be '/'",
-                        b);
-    for (char *o = opts ? strtok (opts, ",") : NULL; o; o = strtok (NULL, ","))
-      if (strcmp (o, "ro") != 0 && strcmp (o, "rw") != 0 && strcmp (o, "z") != 0
-          && strcmp (o, "Z") != 0 && strcmp (o, "private") != 0
-          && strcmp (o, "rprivate") != 0 && strcmp (o, "shared") != 0
-          && strcmp (o, "rshared") != 0 && strcmp (o, "slave") != 0
-          && strcmp (o, "rslave") != 0 && strcmp (o, "nocopy") != 0)
-        return error_set (err, ERROR_INVALID, EINVAL,
-                          "invalid mode: %s", o);
-  }
-  return 0;
-}
-
 static int
 validate_security_opt (json_t *hc, polis_error **err)
 {
@@ -323,7 +276,7 @@ validate_host_config (engine *e, json_t *hc, json_t **warnings,
     json_object_set_new (hc, "PidsLimit", json_null ());
 
   if (validate_restart (hc, err) < 0 || normalize_caps (hc, "CapAdd", err) < 0
-      || normalize_caps (hc, "CapDrop", err) < 0 || validate_binds (hc, err) < 0
+      || normalize_caps (hc, "CapDrop", err) < 0
       || validate_security_opt (hc, err) < 0)
     return -1;
 
@@ -651,6 +604,76 @@ record (engine *e, container *c, char *given, polis_error **err)
   return r;
 }
 
+/* HostConfig.VolumesFrom: "container[:ro|rw]" takes that container's binds
+   and volumes (not its tmpfs mounts) at destinations MOUNTS does not have
+   yet, read-only or writable as asked, else as they were. */
+static int
+volumes_from (engine *e, const json_t *hc, json_t *mounts, polis_error **err)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (hc, "VolumesFrom"), i, v)
+  {
+    cleanup_free char *ref = xstrdup (json_string_value (v));
+    char *mode = strrchr (ref, ':');
+    if (mode)
+      *mode++ = '\0';
+    if (mode && strcmp (mode, "ro") != 0 && strcmp (mode, "rw") != 0)
+      return error_set (err, ERROR_INVALID, EINVAL, "invalid mode: %s", mode);
+    cleanup_container container *src = engine_container_get (e, ref, err);
+    if (src == NULL)
+      {
+        /* Not 404: clients take a 404 from create as a missing image and
+           pull it. */
+        (*err)->cls = ERROR_INVALID;
+        return -1;
+      }
+    size_t j;
+    json_t *m;
+    json_array_foreach (src->mounts, j, m)
+    {
+      const char *dst = container_mounts_str (m, "Destination");
+      if (strcmp (container_mounts_str (m, "Type"), "tmpfs") == 0)
+        continue;
+      bool taken = false;
+      size_t k;
+      json_t *o;
+      json_array_foreach (mounts, k, o)
+        taken = taken || strcmp (container_mounts_str (o, "Destination"), dst) == 0;
+      if (taken)
+        continue;
+      if (json_array_size (mounts) >= CONTAINER_MOUNTS_MAX)
+        return error_set (err, ERROR_INVALID, E2BIG,
+                          "invalid mount config: more than %d mounts",
+                          CONTAINER_MOUNTS_MAX);
+      json_t *copy = json_deep_copy (m);
+      json_object_set_new (copy, "CopyUp", json_false ());
+      json_object_del (copy, "CreateSource");
+      if (mode)
+        json_object_set_new (copy, "RW", json_boolean (strcmp (mode, "rw") == 0));
+      json_array_append_new (mounts, copy);
+    }
+  }
+  return 0;
+}
+
+/* Make the volumes C names, then record C, under the volume lock: a
+   volume removal cannot slip in between.  A failed record takes back the
+   volumes it made. */
+static int
+record_with_volumes (engine *e, container *c, char *given, polis_error **err)
+{
+  cleanup_json json_t *made = json_array ();
+  volume_lock (e);
+  int r = volume_ensure_for (e, c, made, err);
+  if (r == 0)
+    r = record (e, c, given, err);
+  if (r < 0)
+    volume_remove_names (e, made);
+  volume_unlock (e);
+  return r;
+}
+
 int
 engine_container_create (engine *e, const char *name, json_t *body,
                          int api_version, char **id_out, json_t **warnings_out,
@@ -696,6 +719,10 @@ engine_container_create (engine *e, const char *name, json_t *body,
   json_t *cmd = json_object_get (config, "Cmd");
   if (json_array_size (ep) + json_array_size (cmd) == 0)
     return error_set (err, ERROR_INVALID, EINVAL, "no command specified");
+  cleanup_json json_t *mounts
+      = container_mounts_resolve (e->volumes_dir, config, hc, err);
+  if (mounts == NULL || volumes_from (e, hc, mounts, err) < 0)
+    return -1;
 
   char id[65];
   random_id (id);
@@ -713,13 +740,14 @@ engine_container_create (engine *e, const char *name, json_t *body,
   c->host_config = json_incref (hc);
   c->net_config = json_is_object (nc) ? json_incref (nc) : NULL;
   c->status = CS_CREATED;
+  c->mounts = steal_pointer (&mounts);
 
   if (make_dirs (c, err) < 0)
     {
       container_free (c);
       return -1;
     }
-  if (record (e, c, given, err) < 0)
+  if (record_with_volumes (e, c, given, err) < 0)
     goto fail;
 
   polis_error *hold_err = NULL;

@@ -14,6 +14,7 @@
 #include "base/cleanup.h"
 #include "base/pjson.h"
 #include "base/xalloc.h"
+#include "container_mounts.h"
 
 /* Bytes used by the files under DIRFD (st_blocks, as du), not crossing
    into other mounts. */
@@ -95,30 +96,24 @@ first_arg (const container *c)
   return "";
 }
 
+/* Docker's ps filter volume=: a volume's name or a mount's destination. */
+static bool
+mounts_volume (const container *c, const char *want)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (c->mounts, i, m)
+    if (strcmp (container_mounts_str (m, "Destination"), want) == 0
+        || (strcmp (container_mounts_str (m, "Type"), "volume") == 0
+            && strcmp (container_mounts_str (m, "Name"), want) == 0))
+      return true;
+  return false;
+}
+
 static json_t *
 mounts_json (const container *c)
 {
-  json_t *out = json_array ();
-  json_t *binds = json_object_get (c->host_config, "Binds");
-  size_t i;
-  json_t *v;
-  json_array_foreach (binds, i, v)
-  {
-    cleanup_free char *b = xstrdup (json_string_value (v));
-    char *dst = strchr (b, ':');
-    if (dst == NULL)
-      continue;
-    *dst++ = '\0';
-    char *mode = strchr (dst, ':');
-    if (mode)
-      *mode++ = '\0';
-    bool ro = mode && strstr (mode, "ro") != NULL;
-    json_array_append_new (
-        out, json_pack ("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind", "Source",
-                        b, "Destination", dst, "Mode", mode ? mode : "", "RW",
-                        !ro, "Propagation", "rprivate"));
-  }
-  return out;
+  return container_mounts_public (c->mounts);
 }
 
 static json_t *
@@ -423,7 +418,9 @@ engine_container_list (engine *e, const container_list_opts *o, size_t *len,
         return NULL;
       }
   }
-  fvals ids, names, labels, statuses, exited, ancestors, health, before, since;
+  fvals ids, names, labels, statuses, exited, ancestors, health, before, since,
+      volumes;
+  volumes.n = filter_values (o->filters, "volume", volumes.v, 32);
   ids.n = filter_values (o->filters, "id", ids.v, 32);
   names.n = filter_values (o->filters, "name", names.v, 32);
   labels.n = filter_values (o->filters, "label", labels.v, 32);
@@ -498,7 +495,8 @@ engine_container_list (engine *e, const container_list_opts *o, size_t *len,
                          strcmp (c->image_ref, val) == 0
                              || strncmp (c->image_id + 7, val, strlen (val)) == 0
                              || strcmp (c->image_id, val) == 0)
-          || !ANY_MATCH (health, strcmp (health_status (c), val) == 0))
+          || !ANY_MATCH (health, strcmp (health_status (c), val) == 0)
+          || !ANY_MATCH (volumes, mounts_volume (c, val)))
         continue;
       bool labels_ok = true;
       for (size_t l = 0; l < labels.n && labels_ok; l++)

@@ -20,19 +20,21 @@
 #include "base/xalloc.h"
 #include "bundle.h"
 #include "container_fs.h"
+#include "container_mounts.h"
 #include "container_schema.h"
 #include "netns.h"
 #include "reaper.h"
 #include "oci_spec.h"
 #include "runtime/cgroup.h"
 #include "shim_client.h"
+#include "volume.h"
 
 #define PS_OUTPUT_MAX (16u << 20)
 
 /* --- remove ----------------------------------------------------------------------- */
 
 int
-lifecycle_destroy (engine *e, container *c, polis_error **err)
+lifecycle_destroy (engine *e, container *c, bool volumes, polis_error **err)
 {
   engine_lock (e);
   bool shim_up = c->shim_up;
@@ -62,6 +64,7 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
   container_notify (c);
   engine_unlock (e);
   engine_release_image (e, c);
+  volume_container_removed (e, c, volumes);
   /* Its files go in the background (the root's unmount is slow). */
   reaper_add (e->reaper, c->dir, c->run_dir, c->sandbox);
   container_event (e, c, "destroy", NULL);
@@ -74,7 +77,6 @@ int
 engine_container_remove (engine *e, container *c, bool force, bool volumes,
                          polis_error **err)
 {
-  (void) volumes; /* no named volumes yet: binds are never removed */
   pthread_mutex_lock (&c->op_lock);
   engine_lock (e);
   int r = 0;
@@ -92,7 +94,7 @@ engine_container_remove (engine *e, container *c, bool force, bool volumes,
                    c->name, c->status == CS_PAUSED ? "paused" : "running");
   engine_unlock (e);
   if (r == 0)
-    r = lifecycle_destroy (e, c, err);
+    r = lifecycle_destroy (e, c, volumes, err);
   pthread_mutex_unlock (&c->op_lock);
   return r;
 }
@@ -435,19 +437,16 @@ engine_container_binds (engine *e, container *c)
     }
   size_t i;
   json_t *v;
-  json_array_foreach (json_object_get (c->host_config, "Binds"), i, v)
+  /* Binds and volumes (a tmpfs has nothing on the host to reach). */
+  json_array_foreach (c->mounts, i, v)
   {
-    cleanup_free char *b = xstrdup (json_string_value (v));
-    char *dst = strchr (b, ':');
-    if (dst == NULL)
+    if (strcmp (container_mounts_str (v, "Type"), "tmpfs") == 0)
       continue;
-    *dst++ = '\0';
-    char *mode = strchr (dst, ':');
-    if (mode)
-      *mode++ = '\0';
-    json_array_append_new (out, json_pack ("{s:s,s:s,s:b}", "destination", dst,
-                                           "source", b, "readonly",
-                                           mode && strstr (mode, "ro") != NULL));
+    json_array_append_new (
+        out, json_pack ("{s:s,s:s,s:b}", "destination",
+                        container_mounts_str (v, "Destination"), "source",
+                        container_mounts_str (v, "Source"), "readonly",
+                        !json_is_true (json_object_get (v, "RW"))));
   }
   return out;
 }

@@ -22,6 +22,7 @@
 #include "monitor.h"
 #include "netns.h"
 #include "reaper.h"
+#include "volume.h"
 
 /* Network namespaces kept ready (see netns.h). */
 #define ENGINE_NETNS_POOL 2
@@ -311,7 +312,8 @@ engine_open (const engine_opts *o, polis_error **err)
   e->db = state_db_open (e->opts.root, err);
   if (e->db == NULL)
     goto fail;
-  if (state_db_each_container (e->db, load_row, e, err) < 0)
+  if (volume_open_all (e, err) < 0
+      || state_db_each_container (e->db, load_row, e, err) < 0)
     goto fail;
   {
     cleanup_strv char **held = NULL;
@@ -334,6 +336,7 @@ engine_open (const engine_opts *o, polis_error **err)
      again; the others get the exit their shim recorded. */
   for (size_t i = 0; i < e->n_cs; i++)
     lifecycle_restore (e, e->cs[i]);
+  volume_restore_done (e);
   exec_load_all (e);
   return e;
 fail:
@@ -356,6 +359,7 @@ engine_close (engine *e)
   for (size_t i = 0; i < e->n_cs; i++)
     container_free (e->cs[i]);
   free (e->cs);
+  volume_close_all (e);
   state_db_close (e->db);
   image_store_free (e->images);
   events_bus_free (e->bus);

@@ -208,6 +208,30 @@ char *engine_container_log_path (engine *e, container *c);
 json_t *engine_container_stats (engine *e, container *c, json_t *prev,
                                  polis_error **err);
 
+/* --- volumes (volume.c) --------------------------------------------------------- */
+
+/* POST /volumes/create: BODY is Docker's CreateOptions (Name, Driver,
+   DriverOpts, Labels); an existing name is returned as it is.  New
+   volume object (Docker's Volume). */
+json_t *engine_volume_create (engine *e, const json_t *body, polis_error **err);
+/* GET /volumes/{name}.  ERROR_NOT_FOUND "get NAME: no such volume". */
+json_t *engine_volume_inspect (engine *e, const char *name, polis_error **err);
+/* GET /volumes: filters dangling, name, label, label!, driver.  New
+   {"Volumes":[...],"Warnings":[]}. */
+json_t *engine_volume_list (engine *e, const json_t *filters, polis_error **err);
+/* DELETE /volumes/{name}: 409 "remove NAME: volume is in use - [IDs]"
+   while a container (running or not) uses it; FORCE ignores a missing
+   one. */
+int engine_volume_remove (engine *e, const char *name, bool force,
+                          polis_error **err);
+/* POST /volumes/prune: unused volumes, only anonymous ones from API 1.42
+   unless the filter all=true; filters label, label!.  New
+   {"VolumesDeleted":[...],"SpaceReclaimed":N}. */
+json_t *engine_volume_prune (engine *e, const json_t *filters, int api_version,
+                             polis_error **err);
+/* /system/df's Volumes: every volume with UsageData (Size, RefCount). */
+json_t *engine_volume_df (engine *e);
+
 /* --- images and system ----------------------------------------------------- */
 
 /* Run FN with the image store, under the engine's image lock. */

@@ -92,6 +92,9 @@ struct container
   bool mounted;
   char *summary_static; /* the unchanging part of a ps entry, as text */
   char *sandbox;        /* its network namespace (RUNROOT/netns/...), "" none */
+  json_t *mounts;       /* its mount points (container_mounts.h); read-only */
+  bool volumes_active;  /* counted as a running user of its volumes (volume lock) */
+  uint64_t volumes_exit_gen; /* exit_gen when they were counted (volume lock) */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
@@ -113,6 +116,11 @@ struct engine
   struct netns_pool *netns;
   struct reaper *reaper;
   int cgroup_version; /* 1 or 2 */
+  /* volume.c: the volume table, under vol_lock. */
+  pthread_mutex_t vol_lock;
+  char *volumes_dir; /* ROOT/volumes */
+  struct volume **vols;
+  size_t n_vols, cap_vols;
 };
 
 /* --- container.c ----------------------------------------------------------- */
@@ -179,7 +187,9 @@ void lifecycle_on_shim_event (engine *e, container *c, const json_t *ev);
 void lifecycle_on_shim_gone (engine *e, container *c);
 /* Live restore of one loaded container. */
 void lifecycle_restore (engine *e, container *c);
-/* Remove C's files, mounts, DB row; publish destroy (C's op_lock held). */
-int lifecycle_destroy (engine *e, container *c, polis_error **err);
+/* Remove C's files, mounts, DB row; publish destroy (C's op_lock held).
+   With VOLUMES, its anonymous volumes go too (rm -v, AutoRemove). */
+int lifecycle_destroy (engine *e, container *c, bool volumes,
+                       polis_error **err);
 
 #endif

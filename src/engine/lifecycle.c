@@ -29,6 +29,7 @@
 #include "container_fs.h"
 #include "monitor.h"
 #include "shim_client.h"
+#include "volume.h"
 
 #define SHIM_JSON_MAX (1u << 20)
 #define ATTACH_WAIT_MS 5000
@@ -155,7 +156,8 @@ auto_remove_main (void *arg)
   engine *e = c->eng;
   pthread_mutex_lock (&c->op_lock);
   polis_error *err = NULL;
-  if (!c->removed && lifecycle_destroy (e, c, &err) < 0)
+  /* Docker's --rm takes the anonymous volumes along. */
+  if (!c->removed && lifecycle_destroy (e, c, true, &err) < 0)
     {
       log_error ("auto-remove %.12s: %s", c->id, err->msg);
       error_free (&err);
@@ -223,6 +225,7 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
   container_notify (c);
   bool restarting = c->status == CS_RESTARTING;
   int exit_code = c->exit_code;
+  uint64_t exit_gen = c->exit_gen;
   engine_unlock (e);
 
   if (strcmp (action, "start") == 0)
@@ -233,7 +236,10 @@ lifecycle_on_shim_event (engine *e, container *c, const json_t *ev)
       snprintf (code, sizeof code, "%d", exit_code);
       container_event (e, c, "die", json_pack ("{s:s}", "exitCode", code));
       if (!restarting)
-        schedule_auto_remove (e, c);
+        {
+          volume_container_stop (e, c, exit_gen);
+          schedule_auto_remove (e, c);
+        }
     }
   else if (strcmp (action, "oom") == 0)
     container_event (e, c, "oom", NULL);
@@ -279,12 +285,14 @@ lifecycle_on_shim_gone (engine *e, container *c)
     }
   container_notify (c);
   int code = c->exit_code;
+  uint64_t exit_gen = c->exit_gen;
   engine_unlock (e);
   if (was_active)
     {
       char s[16];
       snprintf (s, sizeof s, "%d", code);
       container_event (e, c, "die", json_pack ("{s:s}", "exitCode", s));
+      volume_container_stop (e, c, exit_gen);
       schedule_auto_remove (e, c);
     }
 }
@@ -311,7 +319,11 @@ lifecycle_restore (engine *e, container *c)
               engine_lock (e);
               c->shim_up = true;
               c->shim_gen++;
+              bool live = c->status == CS_RUNNING || c->status == CS_PAUSED
+                          || c->status == CS_RESTARTING;
               engine_unlock (e);
+              if (live)
+                volume_container_restored (e, c);
               return;
             }
         }
@@ -444,9 +456,11 @@ start_locked (engine *e, container *c, polis_error **err)
           c->finished_ns = events_now_ns ();
         }
       c->exit_gen++;
+      uint64_t exit_gen = c->exit_gen;
       container_save (e, c, NULL);
       container_notify (c);
       engine_unlock (e);
+      volume_container_stop (e, c, exit_gen);
       if (strstr ((*err)->msg, "executable file not found")
           || strstr ((*err)->msg, "no such file or directory")
           || strstr ((*err)->msg, "permission denied"))

@@ -258,88 +258,76 @@ remove_mount (json_t *mounts, const char *dest)
     }
 }
 
-static int
-user_binds (json_t *mounts, const json_t *hc, polis_error **err)
+static size_t
+depth_of (const char *path)
 {
-  size_t i;
+  size_t n = 0;
+  for (const char *p = path; *p; p++)
+    n += *p == '/';
+  return n;
+}
+
+/* The container's mount points (container_mounts.h) as OCI mounts, the
+   shallower destinations first so that /a is mounted before /a/b. */
+static int
+user_binds (json_t *mounts, const json_t *points, const json_t *hc,
+            polis_error **err)
+{
+  (void) err; /* validated at create (container_mounts.c) */
+  size_t n = json_array_size (points);
+  const json_t **order = xzalloc ((n ? n : 1) * sizeof *order);
+  for (size_t i = 0; i < n; i++)
+    order[i] = json_array_get (points, i);
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0
+                       && depth_of (json_string_value (json_object_get (order[j - 1], "Destination")))
+                              > depth_of (json_string_value (json_object_get (order[j], "Destination")));
+         j--)
+      {
+        const json_t *t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+  for (size_t i = 0; i < n; i++)
+    {
+      const json_t *m = order[i];
+      const char *type = json_string_value (json_object_get (m, "Type"));
+      const char *src = json_string_value (json_object_get (m, "Source"));
+      const char *dst = json_string_value (json_object_get (m, "Destination"));
+      bool ro = !json_is_true (json_object_get (m, "RW"));
+      if (type == NULL || dst == NULL)
+        continue;
+      remove_mount (mounts, dst);
+      if (strcmp (type, "tmpfs") == 0)
+        {
+          const char *data = json_string_value (json_object_get (m, "TmpfsData"));
+          cleanup_free char *copy = xstrdup (data ? data : "");
+          const char *opts[8] = { "noexec", "nosuid", "nodev", ro ? "ro" : "rw" };
+          size_t k = 4;
+          char *save = NULL;
+          for (char *o = strtok_r (copy, ",", &save); o && k < 7; o = strtok_r (NULL, ",", &save))
+            opts[k++] = o;
+          opts[k] = NULL;
+          add_mount (mounts, dst, "tmpfs", "tmpfs", opts);
+          continue;
+        }
+      const char *prop = json_string_value (json_object_get (m, "Propagation"));
+      const char *opts[4] = { "rbind", prop && *prop ? prop : "rprivate",
+                              ro ? "ro" : NULL, NULL };
+      add_mount (mounts, dst, "bind", src ? src : "", opts);
+    }
+  free (order);
   json_t *v;
-  json_array_foreach (json_object_get (hc, "Binds"), i, v)
-  {
-    cleanup_free char *b = xstrdup (json_string_value (v));
-    char *dst = strchr (b, ':');
-    if (dst == NULL)
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid volume specification: '%s'", b);
-    *dst++ = '\0';
-    char *mode = strchr (dst, ':');
-    if (mode)
-      *mode++ = '\0';
-    const char *opts[4] = { "rbind", "rprivate", NULL, NULL };
-    for (char *o = mode ? strtok (mode, ",") : NULL; o; o = strtok (NULL, ","))
-      {
-        if (strcmp (o, "ro") == 0)
-          opts[2] = "ro";
-        else if (strstr (o, "shared") || strstr (o, "slave")
-                 || strstr (o, "private"))
-          opts[1] = o[0] == 'r' ? o : (strcmp (o, "shared") == 0 ? "shared"
-                                       : strcmp (o, "slave") == 0 ? "slave"
-                                                                   : "private");
-      }
-    /* Docker makes a missing source directory for -v binds. */
-    struct stat st;
-    if (stat (b, &st) < 0 && errno == ENOENT && mkdir (b, 0755) < 0
-        && errno != EEXIST)
-      return error_sys (err, "create bind source `%s`", b);
-    remove_mount (mounts, dst);
-    add_mount (mounts, dst, "bind", b, opts);
-  }
-  json_array_foreach (json_object_get (hc, "Mounts"), i, v)
-  {
-    const char *type = json_string_value (json_object_get (v, "Type"));
-    const char *src = json_string_value (json_object_get (v, "Source"));
-    const char *dst = json_string_value (json_object_get (v, "Target"));
-    bool ro = json_is_true (json_object_get (v, "ReadOnly"));
-    if (type == NULL || dst == NULL || dst[0] != '/')
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "invalid mount config: a mount needs a Type and an "
-                        "absolute Target");
-    remove_mount (mounts, dst);
-    if (strcmp (type, "bind") == 0 && src && src[0] == '/')
-      {
-        const char *opts[] = { "rbind", "rprivate", ro ? "ro" : NULL, NULL };
-        add_mount (mounts, dst, "bind", src, opts);
-      }
-    else if (strcmp (type, "tmpfs") == 0)
-      {
-        json_t *to = json_object_get (v, "TmpfsOptions");
-        json_int_t size = json_integer_value (json_object_get (to, "SizeBytes"));
-        json_int_t mode = json_integer_value (json_object_get (to, "Mode"));
-        char sz[48] = "", md[32] = "";
-        if (size > 0)
-          snprintf (sz, sizeof sz, "size=%lld", (long long) size);
-        if (mode > 0)
-          snprintf (md, sizeof md, "mode=%llo", (long long) mode);
-        const char *opts[] = { "noexec", "nosuid", "nodev", ro ? "ro" : "rw",
-                               sz[0] ? sz : NULL, md[0] ? md : NULL, NULL };
-        if (!sz[0])
-          opts[4] = md[0] ? md : NULL, opts[5] = NULL;
-        add_mount (mounts, dst, "tmpfs", "tmpfs", opts);
-      }
-    else
-      return error_set (err, ERROR_INVALID, EINVAL,
-                        "mount type \"%s\" is not supported by polisd yet",
-                        type);
-  }
   const char *k;
   json_object_foreach (json_object_get (hc, "Tmpfs"), k, v)
   {
     /* Docker's --tmpfs default options, then the user's. */
     cleanup_free char *copy = xstrdup (json_string_value (v));
     const char *opts[64] = { "noexec", "nosuid", "nodev" };
-    size_t n = 3;
-    for (char *o = strtok (copy, ","); o && n < 63; o = strtok (NULL, ","))
-      opts[n++] = o;
-    opts[n] = NULL;
+    size_t no = 3;
+    for (char *o = strtok (copy, ","); o && no < 63; o = strtok (NULL, ","))
+      opts[no++] = o;
+    opts[no] = NULL;
     remove_mount (mounts, k);
     add_mount (mounts, k, "tmpfs", "tmpfs", opts);
   }
@@ -383,7 +371,7 @@ mounts_json (const oci_spec_input *in, polis_error **err)
       const char *iopts[] = { "bind", "ro", "rprivate", NULL };
       add_mount (m, "/sbin/docker-init", "bind", in->init_path, iopts);
     }
-  if (user_binds (m, hc, err) < 0)
+  if (user_binds (m, in->mounts, hc, err) < 0)
     {
       json_decref (m);
       return NULL;

@@ -3,8 +3,8 @@
  * From the container's Config (image defaults merged in) and HostConfig:
  * Docker's default capabilities, mounts (/proc, /dev, /dev/pts, /dev/shm
  * of ShmSize, /dev/mqueue, /sys, /sys/fs/cgroup), device rules, masked
- * and read-only paths and seccomp profile; the user's binds, tmpfs
- * mounts, resources, ulimits, sysctls and security options; the
+ * and read-only paths and seccomp profile; the container's mount points
+ * (binds, volumes, tmpfs; parents before children) and HostConfig.Tmpfs, resources, ulimits, sysctls and security options; the
  * hostname, hosts and resolv.conf files bind-mounted from the container's
  * directory.  Networking is a later issue: a container gets a network
  * namespace of its own with only loopback, or the host's ("host").
@@ -32,6 +32,7 @@ typedef struct
   size_t n_groups;
   int cgroup_version; /* 1 or 2: the default cgroup namespace mode */
   const char *netns_path; /* the network namespace to join (NULL: a new one) */
+  const json_t *mounts;   /* the container's mount points (container_mounts.h) */
 } oci_spec_input;
 
 /* The config.json object.  New reference or NULL. */

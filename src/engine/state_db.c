@@ -19,6 +19,9 @@ enum
   Q_PUT_EXEC,
   Q_DELETE_EXEC,
   Q_EACH_EXEC,
+  Q_PUT_VOLUME,
+  Q_DELETE_VOLUME,
+  Q_EACH_VOLUME,
   Q_COUNT
 };
 
@@ -35,6 +38,11 @@ static const char *const queries[Q_COUNT] = {
                  " VALUES (?1, ?2, ?3)",
   [Q_DELETE_EXEC] = "DELETE FROM execs WHERE id = ?1",
   [Q_EACH_EXEC] = "SELECT id, container_id, 0, doc FROM execs",
+  [Q_PUT_VOLUME] = "INSERT OR REPLACE INTO volumes (name, created, doc)"
+                   " VALUES (?1, ?2, ?3)",
+  [Q_DELETE_VOLUME] = "DELETE FROM volumes WHERE name = ?1",
+  [Q_EACH_VOLUME] = "SELECT name, name, created, doc FROM volumes"
+                    " ORDER BY created, name",
 };
 
 static const char schema[]
@@ -43,7 +51,9 @@ static const char schema[]
       " created INTEGER NOT NULL, doc TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS execs ("
       " id TEXT PRIMARY KEY, container_id TEXT NOT NULL, doc TEXT NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS execs_by_container ON execs(container_id);";
+      "CREATE INDEX IF NOT EXISTS execs_by_container ON execs(container_id);"
+      "CREATE TABLE IF NOT EXISTS volumes ("
+      " name TEXT PRIMARY KEY, created INTEGER NOT NULL, doc TEXT NOT NULL);";
 
 struct state_db
 {
@@ -241,4 +251,30 @@ state_db_each_exec (state_db *db, state_db_row_fn fn, void *ud,
                     polis_error **err)
 {
   return each (db, Q_EACH_EXEC, fn, ud, err);
+}
+
+int
+state_db_put_volume (state_db *db, const char *name, int64_t created,
+                     const char *doc, polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_PUT_VOLUME);
+  sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, created);
+  sqlite3_bind_text (s, 3, doc, -1, SQLITE_STATIC);
+  return run (db, s, "put volume", err);
+}
+
+int
+state_db_delete_volume (state_db *db, const char *name, polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_DELETE_VOLUME);
+  sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
+  return run (db, s, "delete volume", err);
+}
+
+int
+state_db_each_volume (state_db *db, state_db_row_fn fn, void *ud,
+                      polis_error **err)
+{
+  return each (db, Q_EACH_VOLUME, fn, ud, err);
 }

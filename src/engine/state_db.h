@@ -5,6 +5,8 @@
  *   containers  one row per container: id, unique name, creation time and
  *               a JSON document (Config, HostConfig, State, ...)
  *   execs       exec instances: id, container, JSON document
+ *   volumes     one row per volume: name, creation time, JSON document
+ *               (Labels, Options)
  * Every change is one statement in autocommit, or a transaction, so a
  * daemon killed at any moment finds the last committed state.  WAL with
  * synchronous=NORMAL survives a killed process (not a power cut without
@@ -49,5 +51,13 @@ int state_db_delete_exec (state_db *db, const char *id, polis_error **err);
 /* FN is called with (ud, id, container_id, 0, doc). */
 int state_db_each_exec (state_db *db, state_db_row_fn fn, void *ud,
                         polis_error **err);
+
+/* Volumes (one statement each: a volume is one row). */
+int state_db_put_volume (state_db *db, const char *name, int64_t created,
+                         const char *doc, polis_error **err);
+int state_db_delete_volume (state_db *db, const char *name, polis_error **err);
+/* FN is called with (ud, name, name, created, doc). */
+int state_db_each_volume (state_db *db, state_db_row_fn fn, void *ud,
+                          polis_error **err);
 
 #endif

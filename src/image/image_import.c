@@ -176,6 +176,30 @@ apply_change (json_t *config, const char *change, polis_error **err)
       *eq = '\0';
       json_object_set_new (labels, kv, json_string (eq + 1));
     }
+  else if (strcmp (kw, "VOLUME") == 0)
+    {
+      /* VOLUME ["/a","/b"] or VOLUME /a /b */
+      json_t *vols = json_object_get (config, "Volumes");
+      if (!json_is_object (vols))
+        json_object_set_new (config, "Volumes", vols = json_object ());
+      json_error_t je;
+      cleanup_json json_t *arr = *v == '[' ? json_loads (v, 0, &je) : NULL;
+      size_t i;
+      json_t *p;
+      if (json_is_array (arr))
+        json_array_foreach (arr, i, p)
+        {
+          if (json_is_string (p) && json_string_length (p) > 0)
+            json_object_set_new (vols, json_string_value (p), json_object ());
+        }
+      else
+        {
+          cleanup_free char *copy = xstrdup (v);
+          char *save = NULL;
+          for (char *w = strtok_r (copy, " \t", &save); w; w = strtok_r (NULL, " \t", &save))
+            json_object_set_new (vols, w, json_object ());
+        }
+    }
   else
     return error_set (err, ERROR_INVALID, EINVAL,
                       "%s is not a valid change command", kw);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "base/pjson.h"
+#include "engine/container_mounts.h"
 #include "engine/container_schema.h"
 #include "engine/oci_spec.h"
 #include "engine/seccomp_profile.h"
@@ -24,11 +25,14 @@ spec_for (const char *config_json, const char *hc_json)
   json_t *hc = schema_normalize (SCHEMA_HOST_CONFIG, hi, &err);
   assert_non_null (c);
   assert_non_null (hc);
+  json_t *mounts = container_mounts_resolve ("/v", c, hc, &err);
+  assert_non_null (mounts);
   oci_spec_input in = { .config = c, .host_config = hc, .dir = "/c",
                         .cgroups_path = "/polis/x", .uid = 0, .gid = 0,
-                        .cgroup_version = 1 };
+                        .cgroup_version = 1, .mounts = mounts };
   json_t *s = oci_spec_generate (&in, &err);
   assert_non_null (s);
+  json_decref (mounts);
   json_decref (ci);
   json_decref (hi);
   json_decref (c);
