@@ -563,6 +563,30 @@ cli_formatter_flush (cli_formatter *f, polis_error **err)
   return 0;
 }
 
+int
+cli_list_get (cli_ctx *ctx, const char *path, const char *format, bool quiet,
+              const char *quiet_format, const char *default_table,
+              const char *headers, json_t **list, cli_formatter **f)
+{
+  cleanup_error polis_error *err = NULL;
+  cleanup_json json_t *h = json_loads (headers, 0, NULL);
+  *f = cli_formatter_new (quiet ? quiet_format : format, default_table, h, &err);
+  if (*f == NULL)
+    return cli_fail (1, "template parsing error: %s", err->msg);
+  if (client_call (ctx->client, "GET", path, NULL, list, &err) < 0)
+    return cli_error (ctx, err);
+  return 0;
+}
+
+int
+cli_list_flush (cli_ctx *ctx, cli_formatter *f)
+{
+  cleanup_error polis_error *err = NULL;
+  if (cli_formatter_flush (f, &err) < 0)
+    return cli_error (ctx, err);
+  return 0;
+}
+
 void
 cli_formatter_free (cli_formatter *f)
 {

@@ -77,6 +77,15 @@ cleanup_formatter_fn (cli_formatter **f)
 }
 #define cleanup_formatter __attribute__ ((cleanup (cleanup_formatter_fn)))
 
+/* The start of a list command: *F from FORMAT (QUIET_FORMAT instead when
+   QUIET), DEFAULT_TABLE and HEADERS (JSON text), then GET PATH into *LIST.
+   0, or the exit status with the error already printed. */
+int cli_list_get (cli_ctx *ctx, const char *path, const char *format, bool quiet,
+                  const char *quiet_format, const char *default_table,
+                  const char *headers, json_t **list, cli_formatter **f);
+/* Its end: flush F.  0, or the exit status with the error printed. */
+int cli_list_flush (cli_ctx *ctx, cli_formatter *f);
+
 /* docker's FamiliarString: "docker.io/library/busybox:1" -> "busybox:1". */
 char *cli_familiar (const char *ref);
 

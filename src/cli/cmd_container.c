@@ -349,27 +349,21 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
     client_query_add (&path, "size", "1");
   cli_add_filters (&path, filters);
 
-  cleanup_error polis_error *err = NULL;
   const char *def = size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
                          : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-  if (quiet)
-    format = "{{.ID}}";
-  cleanup_json json_t *headers = json_loads (ps_headers, 0, NULL);
-  cleanup_formatter cli_formatter *f = cli_formatter_new (format, def, headers, &err);
-  if (f == NULL)
-    return cli_fail (1, "template parsing error: %s", err->msg);
+  cleanup_formatter cli_formatter *f = NULL;
   cleanup_json json_t *list = NULL;
-  if (client_call (ctx->client, "GET", path, NULL, &list, &err) < 0)
-    return cli_error (ctx, err);
+  r = cli_list_get (ctx, path, format, quiet, "{{.ID}}", def, ps_headers, &list, &f);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
   for (size_t i = 0; i < json_array_size (list); i++)
     {
       cleanup_json json_t *row = ps_row (json_array_get (list, i), !no_trunc);
       if (cli_formatter_row (f, row, &err) < 0)
         return cli_error (ctx, err);
     }
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }
 
 static int

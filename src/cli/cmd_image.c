@@ -361,18 +361,14 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
   if (all)
     client_query_add (&path, "all", "1");
   cli_add_filters (&path, filters);
-  cleanup_error polis_error *err = NULL;
   const char *def = digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
                             : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-  if (quiet)
-    format = "{{.ID}}";
-  cleanup_json json_t *headers = json_loads (images_headers, 0, NULL);
-  cleanup_formatter cli_formatter *f = cli_formatter_new (format, def, headers, &err);
-  if (f == NULL)
-    return cli_fail (1, "template parsing error: %s", err->msg);
+  cleanup_formatter cli_formatter *f = NULL;
   cleanup_json json_t *list = NULL;
-  if (client_call (ctx->client, "GET", path, NULL, &list, &err) < 0)
-    return cli_error (ctx, err);
+  r = cli_list_get (ctx, path, format, quiet, "{{.ID}}", def, images_headers, &list, &f);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
   for (size_t i = 0; i < json_array_size (list); i++)
     {
       json_t *img = json_array_get (list, i);
@@ -426,9 +422,7 @@ cmd_images (cli_ctx *ctx, int argc, char **argv)
             return cli_error (ctx, err);
         }
     }
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }
 
 int
@@ -656,18 +650,15 @@ cmd_history (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 1, 1, &pos);
   if (r != 0)
     return r;
-  cleanup_error polis_error *err = NULL;
   cleanup_free char *p = client_path ("/images/%s/history", pos[0]);
+  cleanup_formatter cli_formatter *f = NULL;
   cleanup_json json_t *list = NULL;
-  if (client_call (ctx->client, "GET", p, NULL, &list, &err) < 0)
-    return cli_error (ctx, err);
-  if (quiet)
-    format = "{{.ID}}";
-  cleanup_json json_t *headers = json_loads (history_headers, 0, NULL);
-  cleanup_formatter cli_formatter *f = cli_formatter_new (
-      format, "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", headers, &err);
-  if (f == NULL)
-    return cli_fail (1, "template parsing error: %s", err->msg);
+  r = cli_list_get (ctx, p, format, quiet, "{{.ID}}",
+                    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+                    history_headers, &list, &f);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
   for (size_t i = 0; i < json_array_size (list); i++)
     {
       json_t *h = json_array_get (list, i);
@@ -706,9 +697,7 @@ cmd_history (cli_ctx *ctx, int argc, char **argv)
       if (cli_formatter_row (f, row, &err) < 0)
         return cli_error (ctx, err);
     }
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }
 
 int

@@ -552,7 +552,5 @@ cmd_system_df (cli_ctx *ctx, int argc, char **argv)
   for (size_t i = 0; i < 4; i++)
     if (cli_formatter_row (f, rows[i], &err) < 0)
       return cli_error (ctx, err);
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }

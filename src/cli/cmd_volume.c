@@ -43,19 +43,15 @@ cmd_volume_ls (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
   if (r != 0)
     return r;
-  cleanup_error polis_error *err = NULL;
   cleanup_free char *p = xstrdup ("/volumes");
   cli_add_filters (&p, filters);
+  cleanup_formatter cli_formatter *f = NULL;
   cleanup_json json_t *resp = NULL;
-  if (client_call (ctx->client, "GET", p, NULL, &resp, &err) < 0)
-    return cli_error (ctx, err);
-  if (quiet)
-    format = "{{.Name}}";
-  cleanup_json json_t *headers = json_loads (volume_headers, 0, NULL);
-  cleanup_formatter cli_formatter *f = cli_formatter_new (format, "table {{.Driver}}\t{{.Name}}",
-                                                          headers, &err);
-  if (f == NULL)
-    return cli_fail (1, "template parsing error: %s", err->msg);
+  r = cli_list_get (ctx, p, format, quiet, "{{.Name}}", "table {{.Driver}}\t{{.Name}}",
+                    volume_headers, &resp, &f);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
   json_t *vols = json_object_get (resp, "Volumes");
   for (size_t i = 0; i < json_array_size (vols); i++)
     {
@@ -81,9 +77,7 @@ cmd_volume_ls (cli_ctx *ctx, int argc, char **argv)
       if (cli_formatter_row (f, row, &err) < 0)
         return cli_error (ctx, err);
     }
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }
 
 int
@@ -157,19 +151,16 @@ cmd_network_ls (cli_ctx *ctx, int argc, char **argv)
   int r = cli_parse (ctx, defs, argc, argv, false, 0, 0, &pos);
   if (r != 0)
     return r;
-  cleanup_error polis_error *err = NULL;
   cleanup_free char *p = xstrdup ("/networks");
   cli_add_filters (&p, filters);
+  cleanup_formatter cli_formatter *f = NULL;
   cleanup_json json_t *list = NULL;
-  if (client_call (ctx->client, "GET", p, NULL, &list, &err) < 0)
-    return cli_error (ctx, err);
-  if (quiet)
-    format = "{{.ID}}";
-  cleanup_json json_t *headers = json_loads (network_headers, 0, NULL);
-  cleanup_formatter cli_formatter *f = cli_formatter_new (
-      format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", headers, &err);
-  if (f == NULL)
-    return cli_fail (1, "template parsing error: %s", err->msg);
+  r = cli_list_get (ctx, p, format, quiet, "{{.ID}}",
+                    "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", network_headers,
+                    &list, &f);
+  if (r != 0)
+    return r;
+  cleanup_error polis_error *err = NULL;
   for (size_t i = 0; i < json_array_size (list); i++)
     {
       json_t *n = json_array_get (list, i);
@@ -189,9 +180,7 @@ cmd_network_ls (cli_ctx *ctx, int argc, char **argv)
       if (cli_formatter_row (f, row, &err) < 0)
         return cli_error (ctx, err);
     }
-  if (cli_formatter_flush (f, &err) < 0)
-    return cli_error (ctx, err);
-  return 0;
+  return cli_list_flush (ctx, f);
 }
 
 int
