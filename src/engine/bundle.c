@@ -17,6 +17,7 @@
 #include "container_fs.h"
 #include "monitor.h"
 #include "netns.h"
+#include "network.h"
 #include "oci_spec.h"
 #include "shim_client.h"
 
@@ -108,7 +109,7 @@ bundle_network (engine *e, container *c, polis_error **err)
   struct stat a, b;
   if (c->sandbox && stat (c->sandbox, &a) == 0 && stat (e->opts.run_root, &b) == 0
       && a.st_dev != b.st_dev)
-    return 0;
+    return network_container_start (e, c, false, err);
   char *path = netns_pool_take (e->netns, err);
   if (path == NULL)
     return error_wrap (err, "make a network namespace");
@@ -117,7 +118,7 @@ bundle_network (engine *e, container *c, polis_error **err)
   c->sandbox = path;
   container_save (e, c, NULL);
   engine_unlock (e);
-  return 0;
+  return network_container_start (e, c, true, err);
 }
 
 int

@@ -18,6 +18,8 @@
 #include "base/xalloc.h"
 #include "image/image_mount.h"
 #include "image/image_store.h"
+#include "network.h"
+#include "network/ipv4.h"
 
 #define ETC_FILE_MAX (4u << 20) /* a container's /etc/passwd or /etc/group */
 
@@ -107,7 +109,7 @@ container_fs_mount (engine *e, container *c, polis_error **err)
    nothing in another network namespace (Docker's rule); Google's public
    servers when none is left, as Docker. */
 static char *
-resolv_conf (bool host_network)
+resolv_conf (bool host_network, uint32_t resolver, const json_t *dns)
 {
   polis_error *e = NULL;
   cleanup_free char *host = file_read_at (AT_FDCWD, "/etc/resolv.conf",
@@ -115,14 +117,33 @@ resolv_conf (bool host_network)
   error_free (&e);
   if (host == NULL)
     host = xstrdup ("");
-  if (host_network)
+  if (host_network && json_array_size (dns) == 0)
     return steal_pointer (&host);
-  size_t cap = strlen (host) + 128, o = 0;
+  size_t cap = strlen (host) + 128 + 64 * json_array_size (dns), o = 0;
   char *out = xmalloc (cap);
   out[0] = '\0';
   bool ns = false;
+  /* --dns, or the embedded resolver of a user network, replace the
+     host's servers; its search and options lines stay. */
+  size_t i;
+  json_t *v;
+  json_array_foreach (dns, i, v)
+  {
+    if (json_string_value (v) && strlen (json_string_value (v)) < 60)
+      o += (size_t) snprintf (out + o, cap - o, "nameserver %s\n", json_string_value (v));
+    ns = true;
+  }
+  if (!ns && resolver)
+    {
+      char b[IPV4_STR];
+      o += (size_t) snprintf (out + o, cap - o, "nameserver %s\n", ipv4_format (resolver, b));
+      ns = true;
+    }
+  bool replaced = ns;
   for (char *line = strtok (host, "\n"); line; line = strtok (NULL, "\n"))
     {
+      if (strncmp (line, "nameserver", 10) == 0 && replaced)
+        continue;
       if (strncmp (line, "nameserver", 10) == 0)
         {
           const char *a = line + 10;
@@ -152,6 +173,9 @@ container_fs_write_etc (container *c, polis_error **err)
   if (dfd < 0)
     return error_sys (err, "open `%s`", c->dir);
   cleanup_free char *hn = xasprintf ("%s\n", hostname ? hostname : "");
+  char own_ip[IPV4_STR] = "127.0.1.1";
+  if (network_container_ip (c))
+    ipv4_format (network_container_ip (c), own_ip);
   size_t cap = 4096;
   cleanup_free char *hosts = xmalloc (cap);
   size_t o = 0;
@@ -174,8 +198,8 @@ container_fs_write_etc (container *c, polis_error **err)
                              "ff00::\tip6-mcastprefix\n"
                              "ff02::1\tip6-allnodes\n"
                              "ff02::2\tip6-allrouters\n"
-                             "127.0.1.1\t%s%s%s\n",
-                             hostname, domain && *domain ? "." : "",
+                             "%s\t%s%s%s\n",
+                             own_ip, hostname, domain && *domain ? "." : "",
                              domain ? domain : "");
     }
   size_t i;
@@ -201,7 +225,9 @@ container_fs_write_etc (container *c, polis_error **err)
       }
     o += (size_t) snprintf (hosts + o, cap - o, "%s\t%s\n", ip, h);
   }
-  cleanup_free char *resolv = resolv_conf (host_net);
+  cleanup_free char *resolv
+      = resolv_conf (host_net, network_container_dns (c->eng, c),
+                     json_object_get (c->host_config, "Dns"));
   if (file_write_atomic_at (dfd, "hostname", hn, strlen (hn), 0644, false, err) < 0
       || file_write_atomic_at (dfd, "hosts", hosts, o, 0644, false, err) < 0
       || file_write_atomic_at (dfd, "resolv.conf", resolv, strlen (resolv), 0644,

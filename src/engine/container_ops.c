@@ -22,6 +22,7 @@
 #include "container_fs.h"
 #include "container_schema.h"
 #include "netns.h"
+#include "network.h"
 #include "reaper.h"
 #include "oci_spec.h"
 #include "runtime/cgroup.h"
@@ -62,6 +63,7 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
   container_notify (c);
   engine_unlock (e);
   engine_release_image (e, c);
+  network_container_remove (e, c);
   /* Its files go in the background (the root's unmount is slow). */
   reaper_add (e->reaper, c->dir, c->run_dir, c->sandbox);
   container_event (e, c, "destroy", NULL);

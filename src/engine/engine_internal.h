@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "events.h"
+#include "network/ipv4.h"
 #include "state_db.h"
 
 struct monitor;
@@ -92,6 +93,9 @@ struct container
   bool mounted;
   char *summary_static; /* the unchanging part of a ps entry, as text */
   char *sandbox;        /* its network namespace (RUNROOT/netns/...), "" none */
+  json_t *endpoints;    /* NetworkSettings.Networks (network.h) */
+  json_t *ports;        /* NetworkSettings.Ports: host ports drawn at create */
+  bool ports_on;        /* published in the firewall */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
@@ -113,6 +117,13 @@ struct engine
   struct netns_pool *netns;
   struct reaper *reaper;
   int cgroup_version; /* 1 or 2 */
+  /* Networks (network.c), under the lock. */
+  struct net **nets;
+  size_t n_nets;
+  struct firewall *fw;
+  struct dns_server *dns;
+  ipv4_net pool;      /* --default-address-pool */
+  unsigned pool_size; /* its subnets' prefix length */
 };
 
 /* --- container.c ----------------------------------------------------------- */

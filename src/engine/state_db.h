@@ -5,6 +5,8 @@
  *   containers  one row per container: id, unique name, creation time and
  *               a JSON document (Config, HostConfig, State, ...)
  *   execs       exec instances: id, container, JSON document
+ *   networks    user-defined and default networks (network.c)
+ *   ipam        addresses in use, per network and container
  * Every change is one statement in autocommit, or a transaction, so a
  * daemon killed at any moment finds the last committed state.  WAL with
  * synchronous=NORMAL survives a killed process (not a power cut without
@@ -49,5 +51,25 @@ int state_db_delete_exec (state_db *db, const char *id, polis_error **err);
 /* FN is called with (ud, id, container_id, 0, doc). */
 int state_db_each_exec (state_db *db, state_db_row_fn fn, void *ud,
                         polis_error **err);
+
+/* Networks: id, unique name, creation time, JSON document. */
+int state_db_put_network (state_db *db, const char *id, const char *name,
+                          int64_t created, const char *doc, polis_error **err);
+int state_db_delete_network (state_db *db, const char *id, polis_error **err);
+int state_db_each_network (state_db *db, state_db_row_fn fn, void *ud,
+                           polis_error **err);
+
+/* IPAM: one row per address in use (network id, address in host order,
+   container id).  Taking a taken address is ERROR_CONFLICT.  A container's
+   rows go with it in state_db_delete_container's transaction, so that no
+   address outlives its container, whatever happens to the daemon. */
+int state_db_ip_take (state_db *db, const char *network, uint32_t addr,
+                      const char *container, polis_error **err);
+int state_db_ip_release (state_db *db, const char *network, uint32_t addr,
+                         polis_error **err);
+int state_db_ip_release_container (state_db *db, const char *container,
+                                   polis_error **err);
+/* Addresses in use on NETWORK (-1 on a database error). */
+long long state_db_ip_count (state_db *db, const char *network);
 
 #endif
