@@ -50,6 +50,10 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
         log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
       error_free (&e2);
     }
+  /* Ports and host interfaces go while the container is still listed (a
+     daemon stopping now waits for what it lists); its addresses go with
+     its row below. */
+  network_container_remove (e, c);
   engine_lock (e);
   if (state_db_delete_container (e->db, c->id, err) < 0)
     {
@@ -63,7 +67,6 @@ lifecycle_destroy (engine *e, container *c, polis_error **err)
   container_notify (c);
   engine_unlock (e);
   engine_release_image (e, c);
-  network_container_remove (e, c);
   /* Its files go in the background (the root's unmount is slow). */
   reaper_add (e->reaper, c->dir, c->run_dir, c->sandbox);
   container_event (e, c, "destroy", NULL);

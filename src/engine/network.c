@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -912,8 +913,10 @@ unwire_endpoint (netlink_sock *nl, const json_t *ep)
     }
 }
 
+/* Refuse ports another container or a host process holds, before
+   anything is made. */
 static int
-publish (engine *e, container *c, polis_error **err)
+ports_check (engine *e, container *c, polis_error **err)
 {
   engine_lock (e);
   cleanup_free firewall_port *p = NULL;
@@ -942,6 +945,16 @@ publish (engine *e, container *c, polis_error **err)
         }
     }
   engine_unlock (e);
+  return 0;
+}
+
+static int
+publish (engine *e, container *c, polis_error **err)
+{
+  engine_lock (e);
+  cleanup_free firewall_port *p = NULL;
+  size_t n = ports_list (c, &p);
+  engine_unlock (e);
   if (firewall_ports (e->fw, true, p, n, err) < 0)
     return -1;
   engine_lock (e);
@@ -956,7 +969,27 @@ network_container_start (engine *e, container *c, bool fresh, polis_error **err)
 {
   if (network_container_ip (c) == 0)
     return 0;
-  if (fresh)
+  if (ports_check (e, c, err) < 0)
+    return -1;
+  (void) fresh;
+  /* Wired unless its first host interface is missing: a new namespace, a
+     start that failed half-way, a reboot. */
+  engine_lock (e);
+  cleanup_json json_t *eps0 = json_deep_copy (c->endpoints);
+  engine_unlock (e);
+  bool wired = false;
+  {
+    const char *k;
+    json_t *v;
+    json_object_foreach (eps0, k, v)
+    {
+      char host[IFNAMSIZ_POLIS];
+      veth_name (v, host);
+      wired = if_nametoindex (host) != 0;
+      break;
+    }
+  }
+  if (!wired)
     {
       cleanup_netlink netlink_sock *nl = netlink_open (err);
       if (nl == NULL)
@@ -1101,17 +1134,29 @@ name_matches (const container *c, const json_t *ep, const char *name, const char
   return false;
 }
 
-static int
-dns_lookup (void *ud, uint32_t client, const char *name, uint32_t *out)
+/* Under the lock: the container whose address on some network is IP. */
+static container *
+container_by_ip (engine *e, uint32_t ip)
 {
-  engine *e = ud;
-  int n = -1;
-  engine_lock (e);
-  net *nw = NULL;
-  for (size_t i = 0; i < e->n_nets; i++)
-    if (e->nets[i]->dns && ipv4_net_contains (e->nets[i]->subnet, client))
-      nw = e->nets[i];
-  for (size_t i = 0; nw && i < e->n_cs; i++)
+  for (size_t i = 0; i < e->n_cs; i++)
+    {
+      const char *k;
+      json_t *ep;
+      json_object_foreach (e->cs[i]->endpoints, k, ep)
+      {
+        uint32_t a;
+        if (!e->cs[i]->removed && ipv4_parse_addr (jstr (ep, "IPAddress"), &a) && a == ip)
+          return e->cs[i];
+      }
+    }
+  return NULL;
+}
+
+/* Names on NW that match NAME: running containers' addresses there. */
+static int
+lookup_on (engine *e, net *nw, const char *name, uint32_t *out, int n)
+{
+  for (size_t i = 0; i < e->n_cs; i++)
     {
       container *c = e->cs[i];
       if (c->removed || c->status != CS_RUNNING)
@@ -1129,6 +1174,29 @@ dns_lookup (void *ud, uint32_t client, const char *name, uint32_t *out)
           n = 0;
         if (n < DNS_ANSWERS_MAX)
           out[n++] = ip;
+      }
+    }
+  return n;
+}
+
+/* A container is answered the names of every network it is on (as
+   Docker's resolver), whichever of its addresses asked. */
+static int
+dns_lookup (void *ud, uint32_t client, const char *name, uint32_t *out)
+{
+  engine *e = ud;
+  int n = -1;
+  engine_lock (e);
+  container *asker = container_by_ip (e, client);
+  if (asker)
+    {
+      const char *k;
+      json_t *ep;
+      json_object_foreach (asker->endpoints, k, ep)
+      {
+        net *nw = net_by_id (e, jstr (ep, "NetworkID"));
+        if (nw && nw->dns)
+          n = lookup_on (e, nw, name, out, n);
       }
     }
   engine_unlock (e);
