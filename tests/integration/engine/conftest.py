@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -33,12 +34,13 @@ import uuid
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from testnet import DaemonNet, veths_on  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("POLIS_BUILD", os.path.join(TOP, "build"))
 BUSYBOX = os.environ.get("POLIS_BUSYBOX", "/bin/busybox")
 CACHE = os.environ.get("POLIS_TEST_CACHE", "/var/tmp/polis-test-cache")
 DOCKER28 = os.environ.get("POLIS_DOCKER28", "/usr/local/bin/docker")
-NET_CLAIMS = "/run/polis-test-nets"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ")
 
 
@@ -59,43 +61,6 @@ def require_root():
 # --- the daemon -------------------------------------------------------------------
 
 
-def free_subnets(count):
-    """COUNT /16 prefixes in 10.128.0.0/9 that no route of the host's
-    overlaps and no other test daemon has claimed (a lock file per prefix
-    under /run/polis-test-nets: several suites run at once)."""
-    os.makedirs(NET_CLAIMS, exist_ok=True)
-    routed = set()
-    with open("/proc/net/route") as f:
-        for line in f.readlines()[1:]:
-            dst = int(line.split()[1], 16)
-            routed.add((dst & 0xff, (dst >> 8) & 0xff))
-    out = []
-    import random
-    cands = [(10, b) for b in range(128, 256)]
-    random.shuffle(cands)
-    for a, b in cands:
-        if (a, b) in routed:
-            continue
-        path = os.path.join(NET_CLAIMS, "%d.%d" % (a, b))
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            # A claim whose owner is gone is taken over.
-            try:
-                with open(path) as f:
-                    pid = int(f.read() or 0)
-                os.kill(pid, 0)
-                continue
-            except (ValueError, ProcessLookupError, FileNotFoundError):
-                fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        out.append((path, "%d.%d" % (a, b)))
-        if len(out) == count:
-            return out
-    raise AssertionError("no free 10.x.0.0/16 for a test daemon")
-
-
 class Polisd:
     """One polisd with its own directories, and its own bridge, nftables
     table and subnets (derived from a per-daemon id), all removed by
@@ -103,14 +68,11 @@ class Polisd:
 
     def __init__(self, base):
         self.base = base
-        self.net_id = uuid.uuid4().hex[:8]
-        self.bridge = "pt" + self.net_id
-        self.nft_table = "polis_t" + self.net_id
-        claims = free_subnets(2)
-        self.claims = [c[0] for c in claims]
-        self.bip = "%s.0.1/24" % claims[0][1]
-        self.pool = "base=%s.0.0/16,size=24" % claims[1][1]
-        self.dns_upstream = None
+        self.net = DaemonNet()
+        self.bridge = self.net.bridge
+        self.nft_table = self.net.nft_table
+        self.bip = self.net.bip
+        self.pool = self.net.pool
         self.root = os.path.join(base, "root")
         self.run_root = os.path.join(base, "run")
         self.sock = os.path.join(base, "polis.sock")
@@ -128,10 +90,7 @@ class Polisd:
         self.proc = subprocess.Popen(
             [polisd_path(), "-H", self.host, "--root", self.root,
              "--run-root", self.run_root, "--cgroup-parent", self.cgroup_parent,
-             "--bridge", self.bridge, "--bip", self.bip,
-             "--default-address-pool", self.pool, "--nft-table", self.nft_table,
-             "--dns-upstream", self.dns_upstream or "127.0.0.1:9",
-             *extra],
+             *self.net.args(), *extra],
             stdout=log, stderr=log)
         log.close()
         end = time.time() + 20
@@ -210,26 +169,10 @@ class Polisd:
 
     def bridges(self):
         """Our bridges: the default one and every user network's."""
-        out = {self.bridge}
+        nets = None
         if self.proc is not None and self.proc.poll() is None:
-            for n in self.json("GET", "/networks", expect=200):
-                b = n["Options"].get("com.docker.network.bridge.name")
-                if n["Driver"] == "bridge":
-                    out.add(b or "br-" + n["Id"][:12])
-        return out
-
-    def net_cleanup(self, bridges):
-        """Remove what the daemon made in the kernel: its bridges and its
-        nftables table (nothing else of the host's)."""
-        for b in bridges:
-            subprocess.run(["ip", "link", "del", b], capture_output=True)
-        subprocess.run(["nft", "delete", "table", "ip", self.nft_table],
-                       capture_output=True)
-        for c in self.claims:
-            try:
-                os.unlink(c)
-            except OSError:
-                pass
+            nets = self.json("GET", "/networks", expect=200)
+        return self.net.bridges(nets)
 
     def cleanup(self):
         """Remove every container, stop, and check nothing is left."""
@@ -244,7 +187,7 @@ class Polisd:
             bridges = self.bridges()
             self.stop()
         leaks += ["veth left: " + v for v in veths_on(bridges)]
-        self.net_cleanup(bridges)
+        self.net.cleanup(bridges)
         log = self.log()
         for mark in SANITIZER_MARKS:
             if mark in log:
@@ -261,16 +204,6 @@ class Polisd:
             except OSError:
                 pass
         return leaks
-
-
-def veths_on(bridges):
-    """Interfaces still enslaved to one of BRIDGES."""
-    out = []
-    for b in bridges:
-        d = "/sys/class/net/%s/brif" % b
-        if os.path.isdir(d):
-            out += os.listdir(d)
-    return out
 
 
 def mounts_under(path):

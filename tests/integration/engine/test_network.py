@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import DockerCLI, DOCKER28, require_docker28, wait_until
+from conftest import DockerCLI, DOCKER28, require_docker28, veths_on, wait_until
 
 
 HTTPD = ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]
@@ -87,6 +87,11 @@ def ipam_rows(d):
 
 def links():
     return set(os.listdir("/sys/class/net"))
+
+
+def our_veths(d):
+    """Interfaces on the daemon's bridges (other suites run beside us)."""
+    return veths_on(d.bridges())
 
 
 def test_two_containers_resolve_each_other_and_exchange_data(dk):
@@ -227,7 +232,6 @@ def test_kill9_keeps_ports_and_addresses(daemon_factory):
 
 
 def test_create_remove_cycles_leave_nothing(dk, polisd):
-    links0 = links()
     base_chains = chains(polisd)
     port = free_port()
     for i in range(200):
@@ -242,21 +246,24 @@ def test_create_remove_cycles_leave_nothing(dk, polisd):
         dk("rm", "-f", "c%d" % i)
     assert ipam_rows(polisd) == []
     assert map_elements(polisd) == []
+    assert our_veths(polisd) == []
+    bridges = polisd.bridges() - {polisd.bridge}
+    assert len(bridges) == 3 and bridges <= links()
     for n in range(3):
         dk("network", "rm", "cyc%d" % n)
     assert chains(polisd) == base_chains
-    assert links() - links0 == set()
+    assert bridges & links() == set()
 
 
 def test_errors(dk, polisd):
     port = free_port()
     dk("run", "-d", "--name", "aa", "-p", "127.0.0.1:%d:80" % port, *HTTPD)
-    links0 = links()
+    veths0 = our_veths(polisd)
     r = dk("run", "-d", "--name", "bb", "-p", "127.0.0.1:%d:80" % port, *HTTPD, check=False)
     assert r.returncode != 0
     assert "port is already allocated" in r.stderr
     # nothing half-made: no interface, no rule for b
-    wait_until(lambda: links() - links0 == set(), what="b's interfaces gone")
+    assert our_veths(polisd) == veths0
     assert len(map_elements(polisd)) == 1
     dk("rm", "-f", "bb")
     # a host process on the port
