@@ -721,6 +721,8 @@ engine_container_create (engine *e, const char *name, json_t *body,
       goto fail;
     }
   engine_lock (e);
+  free (c->summary_static); /* a ps meanwhile saw no endpoints yet */
+  c->summary_static = NULL;
   container_save (e, c, NULL);
   engine_unlock (e);
 

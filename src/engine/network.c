@@ -871,8 +871,21 @@ wire_endpoint (engine *e, container *c, netlink_sock *nl, netlink_sock *nlc,
     return error_set (err, ERROR_NOT_FOUND, ENOENT, "network %s not found", jstr (ep, "NetworkID"));
   char host[IFNAMSIZ_POLIS], peer[IFNAMSIZ_POLIS];
   veth_name (ep, host);
-  snprintf (peer, sizeof peer, "eth%d", ifno);
   (void) c;
+  /* IFNO < 0: the first ethN free in the namespace (a disconnect may
+     have left a gap). */
+  for (int i = 0; ifno < 0 && i < 64; i++)
+    {
+      snprintf (peer, sizeof peer, "eth%d", i);
+      int idx = netlink_link_index (nlc, peer, err);
+      if (idx < 0)
+        return -1;
+      if (idx == 0)
+        ifno = i;
+    }
+  if (ifno < 0)
+    return error_set (err, ERROR_CONFLICT, EBUSY, "no free interface name in the container");
+  snprintf (peer, sizeof peer, "eth%d", ifno);
   polis_error *ign = NULL;
   netlink_link_del (nl, host, &ign);
   error_free (&ign);
@@ -972,24 +985,25 @@ network_container_start (engine *e, container *c, bool fresh, polis_error **err)
   if (ports_check (e, c, err) < 0)
     return -1;
   (void) fresh;
-  /* Wired unless its first host interface is missing: a new namespace, a
-     start that failed half-way, a reboot. */
+  /* Each endpoint whose host interface is missing is wired: all of them
+     in a new namespace, after a failed start or a reboot; one connected
+     while the container was stopped. */
   engine_lock (e);
-  cleanup_json json_t *eps0 = json_deep_copy (c->endpoints);
+  cleanup_json json_t *eps = json_deep_copy (c->endpoints);
   engine_unlock (e);
-  bool wired = false;
+  size_t missing = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach (eps, k, v)
   {
-    const char *k;
-    json_t *v;
-    json_object_foreach (eps0, k, v)
-    {
-      char host[IFNAMSIZ_POLIS];
-      veth_name (v, host);
-      wired = if_nametoindex (host) != 0;
-      break;
-    }
+    char host[IFNAMSIZ_POLIS];
+    veth_name (v, host);
+    if (if_nametoindex (host) == 0 && *jstr (v, "IPAddress"))
+      missing++;
+    else
+      json_object_set_new (v, "PolisWired", json_true ());
   }
-  if (!wired)
+  if (missing > 0)
     {
       cleanup_netlink netlink_sock *nl = netlink_open (err);
       if (nl == NULL)
@@ -1000,22 +1014,24 @@ network_container_start (engine *e, container *c, bool fresh, polis_error **err)
       cleanup_close int nsfd = open (c->sandbox, O_RDONLY | O_CLOEXEC);
       if (nsfd < 0)
         return error_sys (err, "open `%s`", c->sandbox);
-      engine_lock (e);
-      cleanup_json json_t *eps = json_deep_copy (c->endpoints);
-      engine_unlock (e);
-      const char *k;
-      json_t *v;
-      int ifno = 0;
+      bool first = true;
       json_object_foreach (eps, k, v)
       {
-        if (wire_endpoint (e, c, nl, nlc, nsfd, v, ifno, ifno == 0, err) < 0)
+        bool route = first;
+        first = false;
+        if (json_is_true (json_object_get (v, "PolisWired")))
+          continue;
+        if (wire_endpoint (e, c, nl, nlc, nsfd, v, -1, route, err) < 0)
           {
             const char *k2;
             json_t *v2;
-            json_object_foreach (eps, k2, v2) unwire_endpoint (nl, v2);
+            json_object_foreach (eps, k2, v2)
+            {
+              if (!json_is_true (json_object_get (v2, "PolisWired")))
+                unwire_endpoint (nl, v2);
+            }
             return -1;
           }
-        ifno++;
       }
     }
   return publish (e, c, err);

@@ -461,7 +461,6 @@ engine_network_connect (engine *e, const char *ref, json_t *body, polis_error **
       return -1;
     }
   bool running = c->status == CS_RUNNING || c->status == CS_PAUSED;
-  int ifno = (int) json_object_size (c->endpoints);
   cleanup_free char *sandbox = c->sandbox ? xstrdup (c->sandbox) : NULL;
   engine_unlock (e);
   if (running && sandbox)
@@ -469,7 +468,7 @@ engine_network_connect (engine *e, const char *ref, json_t *body, polis_error **
       cleanup_netlink netlink_sock *nl = netlink_open (err);
       cleanup_netlink netlink_sock *nlc = nl ? netlink_open_in (sandbox, err) : NULL;
       cleanup_close int nsfd = nlc ? open (sandbox, O_RDONLY | O_CLOEXEC) : -1;
-      if (nsfd < 0 || wire_endpoint (e, c, nl, nlc, nsfd, ep, ifno, false, err) < 0)
+      if (nsfd < 0 || wire_endpoint (e, c, nl, nlc, nsfd, ep, -1, false, err) < 0)
         {
           if (*err == NULL)
             error_sys (err, "open `%s`", sandbox);

@@ -336,6 +336,13 @@ def test_connect_disconnect_and_prune(dk, polisd):
     dk("network", "disconnect", "p1", "cc")
     r = dk("exec", "cc", "timeout", "2", "wget", "-qO-", "http://ww/hostname", check=False)
     assert r.returncode != 0
+    # connected while stopped: wired at the next start
+    dk("stop", "-t", "0", "cc")
+    dk("network", "connect", "p1", "cc")
+    dk("start", "cc")
+    out = dk("exec", "cc", "ip", "-o", "-4", "addr").stdout
+    assert len([l for l in out.splitlines() if ": eth" in l]) == 2, out
+    dk("exec", "cc", "timeout", "3", "wget", "-qO-", "http://ww/hostname")
     dk("rm", "-f", "ww", "cc")
     out = dk("network", "prune", "-f").stdout
     assert "p1" in out and "p2" in out
