@@ -29,6 +29,8 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from testnet import DaemonNet  # noqa: E402  (own bridge, table, subnets)
 DOCKER = os.environ.get("POLIS_DOCKER28", "/usr/local/bin/docker")
 
 
@@ -47,11 +49,12 @@ class Daemon:
         self.base = tempfile.mkdtemp(prefix="polis-bench-")
         self.sock = os.path.join(self.base, "polis.sock")
         self.cgroup_parent = "polis-bench-%d" % os.getpid()
+        self.net = DaemonNet()
         self.proc = subprocess.Popen(
             [os.path.join(build, "polisd"), "-H", "unix://" + self.sock,
              "--root", os.path.join(self.base, "root"),
              "--run-root", os.path.join(self.base, "run"),
-             "--cgroup-parent", self.cgroup_parent],
+             "--cgroup-parent", self.cgroup_parent, *self.net.args()],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "log"), "w"))
         for _ in range(500):
             if os.path.exists(self.sock):
@@ -108,6 +111,7 @@ class Daemon:
             self.call("DELETE", "/containers/%s?force=1" % c["Id"])
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
+        self.net.cleanup(self.net.bridges(None))
         shutil.rmtree(self.base, ignore_errors=True)
         for d in os.listdir("/sys/fs/cgroup"):
             try:

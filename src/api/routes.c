@@ -17,7 +17,7 @@ const api_route api_routes[] = {
   R ("GET", "/containers/json", api_container_list, PART, 0,
      "filters id, name, label, status, exited, ancestor, before, since, health; no network, volume, publish, expose filters"),
   R ("POST", "/containers/create", api_container_create, PART, 0,
-     "the everyday Config/HostConfig fields; networks bridge, user-defined, host, none (not container:), -p/-P, aliases, --dns, --add-host; no named volumes, links"),
+     "the everyday Config/HostConfig fields; networks bridge, user-defined, host, none, container:ID, -p/-P, aliases, --dns, --add-host; no named volumes, links"),
   R ("GET", "/containers/{id}/json", api_container_inspect, IMPL, 0,
      "Docker's shape, NetworkSettings with Networks and Ports"),
   R ("GET", "/containers/{id}/top", api_container_top, IMPL, 0, "host `ps` filtered by the container's cgroup, as Docker"),

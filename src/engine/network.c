@@ -741,8 +741,29 @@ network_container_prepare (engine *e, container *c, polis_error **err)
                                          ? "bridge"
                                          : given_mode);
   if (strncmp (mode, "container:", 10) == 0)
-    return error_set (err, ERROR_INVALID, EINVAL,
-                      "network mode %s is not supported by polisd yet", mode);
+    {
+      /* Its namespace is joined at start (bundle.c); no endpoint here. */
+      if (json_object_size (json_object_get (c->host_config, "PortBindings")) > 0
+          || json_is_true (json_object_get (c->host_config, "PublishAllPorts")))
+        return error_set (err, ERROR_INVALID, EINVAL,
+                          "conflicting options: port publishing and the container "
+                          "type network mode");
+      cleanup_container container *other = engine_container_get (e, mode + 10, err);
+      if (other == NULL)
+        return -1;
+      if (other == c)
+        return error_set (err, ERROR_INVALID, EINVAL,
+                          "cannot join own network namespace");
+      engine_lock (e);
+      cleanup_free char *m = xasprintf ("container:%s", other->id);
+      json_object_set_new (c->host_config, "NetworkMode", json_string (m));
+      json_decref (c->endpoints);
+      c->endpoints = json_object ();
+      json_decref (c->ports);
+      c->ports = json_object ();
+      engine_unlock (e);
+      return 0;
+    }
   json_t *given = json_object_get (c->net_config, "EndpointsConfig");
   engine_lock (e);
   net *first = net_find (e, mode);

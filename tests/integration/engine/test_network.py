@@ -316,6 +316,21 @@ def test_modes_and_etc_files(dk, polisd):
     assert out.startswith("h1\n")
     assert "10.9.9.9\tdb" in out
     assert "nameserver 127.0.0.1" in out
+    # container:<id> joins another's namespace
+    dk("run", "-d", "--name", "owner", *HTTPD)
+    cid = dk("inspect", "-f", "{{.Id}}", "owner").stdout.strip()
+    out = dk("run", "--rm", "--network", "container:owner", "busybox", "wget", "-qO-",
+             "http://127.0.0.1/hostname").stdout
+    assert out.strip() == cid[:12]
+    dk("create", "--name", "joiner", "--network", "container:owner", "busybox", "true")
+    assert dk("inspect", "-f", "{{.HostConfig.NetworkMode}}", "joiner").stdout.strip() == \
+        "container:" + cid
+    dk("stop", "-t", "0", "owner")
+    r = dk("start", "joiner", check=False)
+    assert r.returncode != 0 and "non running container" in r.stderr
+    r = dk("run", "--rm", "--network", "container:owner", "-p", "81:80", "busybox", "true",
+           check=False)
+    assert "conflicting options: port publishing" in r.stderr
 
 
 def test_connect_disconnect_and_prune(dk, polisd):
