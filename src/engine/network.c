@@ -631,23 +631,36 @@ port_clash (const firewall_port *a, const firewall_port *b)
          && (a->host_ip == 0 || b->host_ip == 0 || a->host_ip == b->host_ip);
 }
 
-/* Under the engine lock: does another container with published ports
-   hold (ip, port)? */
-static bool
-port_held (engine *e, const container *self, const firewall_port *p)
+/* Under the engine lock: another container holding (ip, port): with
+   INSTALLED, only one whose ports are in the firewall; else also one that
+   reserved it at create. */
+static container *
+port_holder (engine *e, const container *self, const firewall_port *p, bool installed)
 {
   for (size_t i = 0; i < e->n_cs; i++)
     {
       container *o = e->cs[i];
-      if (o == self || o->removed || !json_object_size (o->ports))
+      if (o == self || o->removed || !json_object_size (o->ports) || (installed && !o->ports_on))
         continue;
       cleanup_free firewall_port *op = NULL;
       size_t n = ports_list (o, &op);
       for (size_t k = 0; k < n; k++)
         if (port_clash (&op[k], p))
-          return true;
+          return o;
     }
-  return false;
+  return NULL;
+}
+
+static bool
+port_held (engine *e, const container *self, const firewall_port *p)
+{
+  return port_holder (e, self, p, false) != NULL;
+}
+
+static bool
+is_running (const container *c)
+{
+  return c->status == CS_RUNNING || c->status == CS_PAUSED || c->status == CS_RESTARTING;
 }
 
 /* Under the lock: Docker's NetworkSettings.Ports for C from its
@@ -947,39 +960,80 @@ unwire_endpoint (netlink_sock *nl, const json_t *ep)
     }
 }
 
-/* Refuse ports another container or a host process holds, before
-   anything is made. */
+/* Refuse ports a running container or a host process holds, before
+   anything is made.  A stopped container that still has a port in the
+   firewall gives it up (Docker frees ports at stop): it is unpublished
+   here and publishes again at its next start, if the port is free then. */
 static int
 ports_check (engine *e, container *c, polis_error **err)
 {
   engine_lock (e);
   cleanup_free firewall_port *p = NULL;
   size_t n = ports_list (c, &p);
+  container *evict[8];
+  size_t n_evict = 0;
   for (size_t i = 0; i < n; i++)
     {
       char b[IPV4_STR];
-      if (port_held (e, c, &p[i]))
+      container *h = port_holder (e, c, &p[i], true);
+      if (h && !is_running (h) && n_evict < sizeof evict / sizeof *evict)
         {
-          engine_unlock (e);
-          return error_set (err, ERROR_INTERNAL, EADDRINUSE,
-                            "driver failed programming external connectivity on "
-                            "endpoint %s (%s): Bind for %s:%u failed: port is "
-                            "already allocated",
-                            c->name, c->id, ipv4_format (p[i].host_ip, b), p[i].host_port);
+          bool seen = false;
+          for (size_t k = 0; k < n_evict; k++)
+            seen |= evict[k] == h;
+          if (!seen)
+            {
+              h->refs++;
+              evict[n_evict++] = h;
+            }
+          continue;
+        }
+      if (h)
+        {
+          error_set (err, ERROR_INTERNAL, EADDRINUSE,
+                     "driver failed programming external connectivity on "
+                     "endpoint %s (%s): Bind for %s:%u failed: port is "
+                     "already allocated",
+                     c->name, c->id, ipv4_format (p[i].host_ip, b), p[i].host_port);
+          break;
         }
       if (!c->ports_on && !port_free_on_host (p[i].udp, p[i].host_ip, p[i].host_port))
         {
-          engine_unlock (e);
-          return error_set (err, ERROR_INTERNAL, EADDRINUSE,
-                            "driver failed programming external connectivity on "
-                            "endpoint %s (%s): listen %s4 %s:%u: bind: address "
-                            "already in use",
-                            c->name, c->id, p[i].udp ? "udp" : "tcp",
-                            ipv4_format (p[i].host_ip, b), p[i].host_port);
+          error_set (err, ERROR_INTERNAL, EADDRINUSE,
+                     "driver failed programming external connectivity on "
+                     "endpoint %s (%s): listen %s4 %s:%u: bind: address "
+                     "already in use",
+                     c->name, c->id, p[i].udp ? "udp" : "tcp",
+                     ipv4_format (p[i].host_ip, b), p[i].host_port);
+          break;
         }
     }
   engine_unlock (e);
-  return 0;
+  int r = *err ? -1 : 0;
+  if (r < 0)
+    {
+      for (size_t k = 0; k < n_evict; k++)
+        container_unref (evict[k]);
+      return -1;
+    }
+  for (size_t k = 0; k < n_evict; k++)
+    {
+      engine_lock (e);
+      cleanup_free firewall_port *hp = NULL;
+      size_t hn = evict[k]->ports_on ? ports_list (evict[k], &hp) : 0;
+      engine_unlock (e);
+      if (r == 0 && hn && firewall_ports (e->fw, false, hp, hn, err) < 0)
+        r = -1;
+      if (r == 0)
+        {
+          engine_lock (e);
+          evict[k]->ports_on = false;
+          container_save (e, evict[k], NULL);
+          engine_unlock (e);
+        }
+      container_unref (evict[k]);
+    }
+  return r;
 }
 
 static int

@@ -196,6 +196,16 @@ def test_publish_on_localhost(dk, polisd):
     line = dk("port", "all", "80/tcp").stdout.strip().splitlines()[0]
     hp = int(line.rsplit(":", 1)[1])
     assert wait_http("http://127.0.0.1:%d/hostname" % hp)
+    # a stopped container gives its port up; it wants it back at its start
+    dk("stop", "-t", "0", "pub")
+    dk("run", "-d", "--name", "pub2", "-p", "127.0.0.1:%d:80" % port, *HTTPD)
+    cid2 = dk("inspect", "-f", "{{.Id}}", "pub2").stdout.strip()
+    assert wait_http("http://127.0.0.1:%d/hostname" % port).strip() == cid2[:12]
+    r = dk("start", "pub", check=False)
+    assert r.returncode != 0 and "port is already allocated" in r.stderr
+    dk("rm", "-f", "pub2")
+    dk("start", "pub")
+    assert wait_http("http://127.0.0.1:%d/hostname" % port).strip() == cid[:12]
     dk("rm", "-f", "pub", "all")
     assert map_elements(polisd) == []
 
