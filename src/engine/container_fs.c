@@ -109,17 +109,24 @@ container_fs_mount (engine *e, container *c, polis_error **err)
    nothing in another network namespace (Docker's rule); Google's public
    servers when none is left, as Docker. */
 static char *
-resolv_conf (bool host_network, uint32_t resolver, const json_t *dns)
+resolv_conf (bool host_network, uint32_t resolver, const json_t *hc)
 {
+  const json_t *dns = json_object_get (hc, "Dns");
+  const json_t *search = json_object_get (hc, "DnsSearch");
+  const json_t *opts = json_object_get (hc, "DnsOptions");
   polis_error *e = NULL;
   cleanup_free char *host = file_read_at (AT_FDCWD, "/etc/resolv.conf",
                                           1 << 16, NULL, &e);
   error_free (&e);
   if (host == NULL)
     host = xstrdup ("");
-  if (host_network && json_array_size (dns) == 0)
+  if (host_network && json_array_size (dns) + json_array_size (search)
+                          + json_array_size (opts) == 0)
     return steal_pointer (&host);
-  size_t cap = strlen (host) + 128 + 64 * json_array_size (dns), o = 0;
+  /* Each name and option is capped at 250 bytes below. */
+  size_t cap = strlen (host) + 128
+               + 256 * (json_array_size (dns) + json_array_size (search) + json_array_size (opts) + 2),
+         o = 0;
   char *out = xmalloc (cap);
   out[0] = '\0';
   bool ns = false;
@@ -144,6 +151,11 @@ resolv_conf (bool host_network, uint32_t resolver, const json_t *dns)
     {
       if (strncmp (line, "nameserver", 10) == 0 && replaced)
         continue;
+      if ((strncmp (line, "search", 6) == 0 || strncmp (line, "domain", 6) == 0)
+          && json_array_size (search) > 0)
+        continue;
+      if (strncmp (line, "options", 7) == 0 && json_array_size (opts) > 0)
+        continue;
       if (strncmp (line, "nameserver", 10) == 0)
         {
           const char *a = line + 10;
@@ -154,6 +166,22 @@ resolv_conf (bool host_network, uint32_t resolver, const json_t *dns)
           ns = true;
         }
       o += (size_t) snprintf (out + o, cap - o, "%s\n", line);
+    }
+  /* --dns-search and --dns-option replace the host's lines. */
+  const json_t *lists[2] = { search, opts };
+  const char *words[2] = { "search", "options" };
+  for (int l = 0; l < 2; l++)
+    {
+      if (json_array_size (lists[l]) == 0)
+        continue;
+      o += (size_t) snprintf (out + o, cap - o, "%s", words[l]);
+      json_array_foreach (lists[l], i, v)
+      {
+        const char *s = json_string_value (v);
+        if (s && strlen (s) < 250 && !strpbrk (s, " \t\n"))
+          o += (size_t) snprintf (out + o, cap - o, " %s", s);
+      }
+      o += (size_t) snprintf (out + o, cap - o, "\n");
     }
   if (!ns)
     snprintf (out + o, cap - o, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
@@ -226,8 +254,7 @@ container_fs_write_etc (container *c, polis_error **err)
     o += (size_t) snprintf (hosts + o, cap - o, "%s\t%s\n", ip, h);
   }
   cleanup_free char *resolv
-      = resolv_conf (host_net, network_container_dns (c->eng, c),
-                     json_object_get (c->host_config, "Dns"));
+      = resolv_conf (host_net, network_container_dns (c->eng, c), c->host_config);
   if (file_write_atomic_at (dfd, "hostname", hn, strlen (hn), 0644, false, err) < 0
       || file_write_atomic_at (dfd, "hosts", hosts, o, 0644, false, err) < 0
       || file_write_atomic_at (dfd, "resolv.conf", resolv, strlen (resolv), 0644,

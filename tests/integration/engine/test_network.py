@@ -322,10 +322,12 @@ def test_modes_and_etc_files(dk, polisd):
     out = dk("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link").stdout
     assert polisd.bridge in out
     out = dk("run", "--rm", "--hostname", "h1", "--add-host", "db:10.9.9.9", "--dns", "127.0.0.1",
+             "--dns-search", "example.test", "--dns-option", "ndots:2",
              "busybox", "sh", "-c", "hostname; cat /etc/hosts /etc/resolv.conf").stdout
     assert out.startswith("h1\n")
     assert "10.9.9.9\tdb" in out
     assert "nameserver 127.0.0.1" in out
+    assert "search example.test\n" in out and "options ndots:2\n" in out
     # container:<id> joins another's namespace
     dk("run", "-d", "--name", "owner", *HTTPD)
     cid = dk("inspect", "-f", "{{.Id}}", "owner").stdout.strip()
