@@ -485,7 +485,11 @@ engine_network_connect (engine *e, const char *ref, json_t *body, polis_error **
   free (c->summary_static);
   c->summary_static = NULL;
   container_save (e, c, NULL);
+  json_t *attrs = json_pack ("{s:s,s:s,s:s}", "container", c->id, "name", n->name, "type",
+                             kind_name (n->kind));
+  cleanup_free char *nid = xstrdup (n->id);
   engine_unlock (e);
+  events_publish (e->bus, "network", "connect", nid, attrs);
   pthread_mutex_unlock (&c->op_lock);
   return 0;
 }
@@ -524,7 +528,11 @@ engine_network_disconnect (engine *e, const char *ref, json_t *body, polis_error
   free (c->summary_static);
   c->summary_static = NULL;
   container_save (e, c, NULL);
+  json_t *attrs = json_pack ("{s:s,s:s,s:s}", "container", c->id, "name", n->name, "type",
+                             kind_name (n->kind));
+  cleanup_free char *nid = xstrdup (n->id);
   engine_unlock (e);
+  events_publish (e->bus, "network", "disconnect", nid, attrs);
   polis_error *e2 = NULL;
   cleanup_netlink netlink_sock *nl = netlink_open (&e2);
   if (nl)
