@@ -15,23 +15,39 @@ import uuid
 NET_CLAIMS = "/run/polis-test-nets"
 
 
-def _routed():
-    out = set()
+def _routes():
+    """The host's IPv4 routes as (network, mask) in host order, without
+    default routes."""
+    import struct
+    out = []
     with open("/proc/net/route") as f:
         for line in f.readlines()[1:]:
-            dst = int(line.split()[1], 16)
-            out.add((dst & 0xff, (dst >> 8) & 0xff))
+            fields = line.split()
+            dst, mask = (struct.unpack("!I", struct.pack("<I", int(x, 16)))[0]
+                         for x in (fields[1], fields[7]))
+            if mask:
+                out.append((dst & mask, mask))
     return out
+
+
+def _routed(a, b, routes):
+    """Does 10.B.0.0/16 (A = 10) overlap a route?"""
+    net = (a << 24) | (b << 16)
+    for dst, mask in routes:
+        m = mask & 0xffff0000
+        if (net & m) == (dst & m):
+            return True
+    return False
 
 
 def free_subnets(count):
     os.makedirs(NET_CLAIMS, exist_ok=True)
-    routed = _routed()
+    routes = _routes()
     cands = [(10, b) for b in range(128, 256)]
     random.shuffle(cands)
     out = []
     for a, b in cands:
-        if (a, b) in routed:
+        if _routed(a, b, routes):
             continue
         path = os.path.join(NET_CLAIMS, "%d.%d" % (a, b))
         try:
