@@ -229,6 +229,12 @@ firewall_network_add (firewall *fw, const char *bridge, const char *subnet,
   sb_add (&b, "flush chain ip %s fwd-%s\nflush chain ip %s post-%s\n", t, bridge, t, bridge);
   sb_add (&b, "add rule ip %s fwd-%s oifname \"%s\" accept\n", t, bridge, bridge);
   sb_add (&b, "add rule ip %s fwd-%s oifname @bridges drop\n", t, bridge);
+  /* A container reaching a published port of a neighbour through the
+     host (gateway:PORT): DNAT'ed back into the same bridge, the reply
+     would go straight to it from the neighbour's address; masquerading
+     makes it come back through the host. */
+  sb_add (&b, "add rule ip %s post-%s oifname \"%s\" ct status dnat masquerade\n", t,
+          bridge, bridge);
   if (internal)
     sb_add (&b, "add rule ip %s fwd-%s drop\n", t, bridge);
   else

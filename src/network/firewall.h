@@ -17,7 +17,8 @@
  *   chain forward       filter: iifname vmap @fwd_in
  *   chain fwd-BRIDGE    own bridge accepted, other bridges dropped,
  *                       internal: everything else dropped too
- *   chain post-BRIDGE   leaving elsewhere: masquerade (not internal)
+ *   chain post-BRIDGE   leaving elsewhere: masquerade (not internal);
+ *                       DNAT'ed back into the bridge: masquerade (hairpin)
  *
  * Published ports and networks are map elements and per-network chains,
  * so a change never rewrites another's rules and a restarted daemon finds

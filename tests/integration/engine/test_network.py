@@ -191,11 +191,20 @@ def test_publish_on_localhost(dk, polisd):
     settings = polisd.json("GET", "/containers/pub/json")["NetworkSettings"]
     assert settings["Ports"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
     assert settings["Networks"]["bridge"]["IPAddress"] == settings["IPAddress"]
+    # a neighbour on the bridge reaches it through the gateway's address
+    gw = settings["Gateway"]
+    out = dk("run", "--rm", "busybox", "timeout", "5", "wget", "-qO-",
+             "http://%s:%d/hostname" % (gw, port), check=False)
+    # (published on 127.0.0.1 only: the gateway's address is not it)
+    assert out.returncode != 0
     # -P draws a host port for every exposed one
     dk("run", "-d", "--name", "all", "--expose", "80", "-P", *HTTPD)
     line = dk("port", "all", "80/tcp").stdout.strip().splitlines()[0]
     hp = int(line.rsplit(":", 1)[1])
     assert wait_http("http://127.0.0.1:%d/hostname" % hp)
+    out = dk("run", "--rm", "busybox", "timeout", "5", "wget", "-qO-",
+             "http://%s:%d/hostname" % (gw, hp)).stdout
+    assert out.strip() == dk("inspect", "-f", "{{.Id}}", "all").stdout.strip()[:12]
     # a stopped container gives its port up; it wants it back at its start
     dk("stop", "-t", "0", "pub")
     dk("run", "-d", "--name", "pub2", "-p", "127.0.0.1:%d:80" % port, *HTTPD)
