@@ -77,7 +77,8 @@ test_scripts (void **state)
   assert_int_equal (firewall_network_add (fw, "br-a", "10.1.0.0/24", true, true, &err), 0);
   s = take_out ();
   assert_non_null (strstr (s, "add rule ip polis_x fwd-br-a drop\n"));
-  assert_null (strstr (s, "masquerade"));
+  assert_null (strstr (s, "ip saddr 10.1.0.0/24 oifname != \"br-a\" masquerade"));
+  assert_non_null (strstr (s, "oifname \"br-a\" ct status dnat masquerade"));
   assert_non_null (strstr (s, "add element ip polis_x dns_bridges { \"br-a\" }"));
 
   firewall_port p[2] = { { false, 0, 8080, 0x0a010002, 80 },
