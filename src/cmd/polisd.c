@@ -131,7 +131,7 @@ main (int argc, char **argv)
   const char *cgroup_parent = "polis", *log_fmt = NULL;
   const char *bridge = NULL, *bip = NULL, *pool = NULL, *nft_table = NULL;
   const char *nft = NULL, *dns_upstream = NULL;
-  bool debug = false, help = false, version = false, compat = false;
+  bool debug = false, help = false, version = false, compat = false, ip_forward = false;
   cleanup_strv char **insecure = NULL, **mirrors = NULL, **positional = NULL;
   cleanup_error polis_error *err = NULL;
   opt_def defs[] = {
@@ -151,6 +151,8 @@ main (int argc, char **argv)
       "subnets for networks: base=CIDR,size=N (base=172.17.0.0/12,size=16)" },
     { "nft-table", 0, OPT_STRING, &nft_table, "Polis' nftables table (polis)" },
     { "nft-helper", 0, OPT_STRING, &nft, "polis-nft (beside polisd)" },
+    { "ip-forward", 0, OPT_BOOL, &ip_forward,
+      "turn net.ipv4.ip_forward on, for containers' traffic beyond the host" },
     { "dns-upstream", 0, OPT_STRING, &dns_upstream,
       "server the network resolver forwards to, IP[:PORT] (resolv.conf's first)" },
     { "log-format", 0, OPT_STRING, &log_fmt, "text or json" },
@@ -254,6 +256,7 @@ main (int argc, char **argv)
     .nft_table = nft_table,
     .nft_helper = nft_path,
     .dns_upstream = dns_upstream,
+    .ip_forward = ip_forward,
   };
   engine *eng = engine_open (&eo, &err);
   if (eng == NULL)

@@ -51,6 +51,7 @@ typedef struct
   const char *nft_table;    /* --nft-table: Polis' nftables table (polis) */
   const char *nft_helper;   /* polis-nft */
   const char *dns_upstream; /* --dns-upstream IP[:PORT] (resolv.conf's) */
+  bool ip_forward;          /* --ip-forward: turn net.ipv4.ip_forward on */
 } engine_opts;
 
 /* Open the state, load containers, reconcile them with their shims (live

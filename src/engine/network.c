@@ -398,6 +398,9 @@ network_open (engine *e, polis_error **err)
   e->dns = dns_server_start (up_ip, up_port, dns_lookup, e, err);
   if (e->dns == NULL)
     return error_wrap (err, "start the resolver");
+  /* Host configuration: only when asked (Docker does it unasked). */
+  if (e->opts.ip_forward)
+    write_sysctl ("/proc/sys/net/ipv4/ip_forward", "1");
   if (firewall_init (e->fw, dns_server_port (e->dns), err) < 0)
     return error_wrap (err, "set up table %s", firewall_table (e->fw));
   for (size_t i = 0; i < e->n_nets; i++)
