@@ -102,8 +102,11 @@ class Servers:
         if want_polisd:
             sock = os.path.join(work, "polisd.sock")
             log = open(os.path.join(work, "polisd.log"), "w")
+            sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+            from testnet import DaemonNet
+            self.net = DaemonNet()
             p = subprocess.Popen([POLISD, "-H", "unix://" + sock, "--root", os.path.join(work, "proot"),
-                                  "--run-root", os.path.join(work, "prun")],
+                                  "--run-root", os.path.join(work, "prun"), *self.net.args()],
                                  stdout=log, stderr=log, start_new_session=True)
             self.procs.append(p)
             wait_socket(sock, p)
@@ -137,6 +140,8 @@ class Servers:
                 p.wait(timeout=20)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 p.kill()
+        if getattr(self, "net", None):
+            self.net.cleanup(self.net.bridges(None))
         # podman's conmon lingers after some runs: end those of this bench.
         for p in os.listdir("/proc"):
             if not p.isdigit() or int(p) == os.getpid():

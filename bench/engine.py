@@ -35,6 +35,8 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from testnet import DaemonNet  # noqa: E402  (own bridge, table, subnets)
 DOCKER = os.environ.get("POLIS_DOCKER28", "/usr/local/bin/docker")
 
 
@@ -97,11 +99,12 @@ class Daemon(ApiServer):
         self.base = tempfile.mkdtemp(prefix="polis-bench-")
         self.sock = os.path.join(self.base, "polis.sock")
         self.cgroup_parent = "polis-bench-%d" % os.getpid()
+        self.net = DaemonNet()
         self.proc = subprocess.Popen(
             [os.path.join(build, "polisd"), "-H", "unix://" + self.sock,
              "--root", os.path.join(self.base, "root"),
              "--run-root", os.path.join(self.base, "run"),
-             "--cgroup-parent", self.cgroup_parent],
+             "--cgroup-parent", self.cgroup_parent, *self.net.args()],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "log"), "w"))
         self.pid = self.proc.pid
         for _ in range(500):
@@ -137,6 +140,7 @@ class Daemon(ApiServer):
             self.call("DELETE", "/containers/%s?force=1" % c["Id"])
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
+        self.net.cleanup(self.net.bridges(None))
         shutil.rmtree(self.base, ignore_errors=True)
         for d in os.listdir("/sys/fs/cgroup"):
             try:

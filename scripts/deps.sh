@@ -8,6 +8,9 @@ set -eu
 # engine tests (docker-py as a client; the swagger the route table is
 # checked against).  Debian's docker 20.10 CLI is fetched by the tests with
 # `apt-get download docker.io` (never installed: it would start a dockerd).
+# libnftables-dev: polis-nft, polisd's helper for its nftables table;
+# nftables: the nft command the engine tests use to look at and remove a
+# test daemon's table; wrk: bench/network.py.
 # qemu-system-x86, kmod, cpio: the cgroup v2 guest that
 # tests/integration/run-v2.sh boots (../shared/tools/cgroup2-vm.sh, which
 # fetches Debian's kernel itself with apt-get download).
@@ -22,6 +25,7 @@ PACKAGES="
   docker-registry python3-bcrypt
   time
   libmicrohttpd-dev python3-docker python3-yaml
+  libnftables-dev nftables wrk
 "
 
 missing=""

@@ -44,6 +44,9 @@ echo "== images (polis-image against a local docker-registry, release)"
 pytest tests/integration/image
 echo "== images (polis-image, asan+ubsan)"
 POLIS_IMAGE="$top/build-asan/polis-image" pytest tests/integration/image
+# The engine suite includes networking (test_network.py): every daemon
+# gets its own bridge, nftables table and subnets (tests/integration/
+# testnet.py) and the fixture removes them; it needs the nft command.
 echo "== engine (polisd under docker v28, docker 20.10 and docker-py, release)"
 pytest tests/integration/engine
 echo "== engine (polisd, asan+ubsan)"

@@ -110,4 +110,13 @@ void api_image_get_all (api_request *req);
 void api_image_load (api_request *req);
 void api_image_prune (api_request *req);
 
+/* networks */
+void api_network_list (api_request *req);
+void api_network_inspect (api_request *req);
+void api_network_create (api_request *req);
+void api_network_remove (api_request *req);
+void api_network_prune (api_request *req);
+void api_network_connect (api_request *req);
+void api_network_disconnect (api_request *req);
+
 #endif

@@ -129,7 +129,9 @@ main (int argc, char **argv)
   const char *host = NULL, *root = DEFAULT_ROOT, *run_root = DEFAULT_RUN_ROOT;
   const char *pidfile = NULL, *shim = NULL, *image_tool = NULL, *init = NULL;
   const char *cgroup_parent = "polis", *log_fmt = NULL;
-  bool debug = false, help = false, version = false, compat = false;
+  const char *bridge = NULL, *bip = NULL, *pool = NULL, *nft_table = NULL;
+  const char *nft = NULL, *dns_upstream = NULL;
+  bool debug = false, help = false, version = false, compat = false, ip_forward = false;
   cleanup_strv char **insecure = NULL, **mirrors = NULL, **positional = NULL;
   cleanup_error polis_error *err = NULL;
   opt_def defs[] = {
@@ -143,6 +145,16 @@ main (int argc, char **argv)
     { "cgroup-parent", 0, OPT_STRING, &cgroup_parent, "parent cgroup of containers (polis)" },
     { "insecure-registry", 0, OPT_STRV, &insecure, "plain-HTTP registry" },
     { "registry-mirror", 0, OPT_STRV, &mirrors, "Docker Hub mirror" },
+    { "bridge", 'b', OPT_STRING, &bridge, "the default network's bridge (polis0)" },
+    { "bip", 0, OPT_STRING, &bip, "the default bridge's address, CIDR (from the pool)" },
+    { "default-address-pool", 0, OPT_STRING, &pool,
+      "subnets for networks: base=CIDR,size=N (base=172.17.0.0/12,size=16)" },
+    { "nft-table", 0, OPT_STRING, &nft_table, "Polis' nftables table (polis)" },
+    { "nft-helper", 0, OPT_STRING, &nft, "polis-nft (beside polisd)" },
+    { "ip-forward", 0, OPT_BOOL, &ip_forward,
+      "turn net.ipv4.ip_forward on, for containers' traffic beyond the host" },
+    { "dns-upstream", 0, OPT_STRING, &dns_upstream,
+      "server the network resolver forwards to, IP[:PORT] (resolv.conf's first)" },
     { "log-format", 0, OPT_STRING, &log_fmt, "text or json" },
     { "debug", 'D', OPT_BOOL, &debug, "debug logs" },
     { "api-compat", 0, OPT_BOOL, &compat, "print docs/api-compat.md and exit" },
@@ -205,6 +217,7 @@ main (int argc, char **argv)
   cleanup_free char *shim_path = shim ? xstrdup (shim) : beside_self ("polis-shim");
   cleanup_free char *tool_path = image_tool ? xstrdup (image_tool) : beside_self ("polis-image");
   cleanup_free char *init_path = init ? xstrdup (init) : beside_self ("polis-init");
+  cleanup_free char *nft_path = nft ? xstrdup (nft) : beside_self ("polis-nft");
   cleanup_free char *sock_dir = xstrdup (sock);
   if (file_mkdir_p (root, 0711, &err) < 0 || file_mkdir_p (run_root, 0711, &err) < 0
       || file_mkdir_p (dirname (sock_dir), 0755, &err) < 0)
@@ -237,6 +250,13 @@ main (int argc, char **argv)
     .init_path = init_path,
     .insecure_registries = insecure,
     .registry_mirrors = mirrors,
+    .bridge = bridge,
+    .bip = bip,
+    .address_pool = pool,
+    .nft_table = nft_table,
+    .nft_helper = nft_path,
+    .dns_upstream = dns_upstream,
+    .ip_forward = ip_forward,
   };
   engine *eng = engine_open (&eo, &err);
   if (eng == NULL)

@@ -17,6 +17,7 @@
 #include "container_fs.h"
 #include "monitor.h"
 #include "netns.h"
+#include "network.h"
 #include "oci_spec.h"
 #include "shim_client.h"
 #include "volume.h"
@@ -99,17 +100,33 @@ write_json_at (const char *dir, const char *name, const json_t *j,
 
 /* C's network namespace: kept from start to removal (a restart joins the
    same one); a new one when there is none or it did not survive (a
-   reboot empties the run root). */
+   reboot empties the run root).  With container:ID, that container's
+   (*SHARED, caller frees; C holds none of its own). */
 static int
-bundle_network (engine *e, container *c, polis_error **err)
+bundle_network (engine *e, container *c, char **shared, polis_error **err)
 {
   const char *mode = json_string_value (json_object_get (c->host_config, "NetworkMode"));
   if (mode && strcmp (mode, "host") == 0)
     return 0;
+  if (mode && strncmp (mode, "container:", 10) == 0)
+    {
+      cleanup_container container *other = engine_container_get (e, mode + 10, err);
+      if (other == NULL)
+        return -1;
+      engine_lock (e);
+      bool running = other->status == CS_RUNNING || other->status == CS_PAUSED;
+      *shared = running && other->sandbox ? xstrdup (other->sandbox) : NULL;
+      engine_unlock (e);
+      if (*shared == NULL)
+        return error_set (err, ERROR_CONFLICT, ESRCH,
+                          "cannot join network namespace of a non running container: %s",
+                          other->id);
+      return 0;
+    }
   struct stat a, b;
   if (c->sandbox && stat (c->sandbox, &a) == 0 && stat (e->opts.run_root, &b) == 0
       && a.st_dev != b.st_dev)
-    return 0;
+    return network_container_start (e, c, false, err);
   char *path = netns_pool_take (e->netns, err);
   if (path == NULL)
     return error_wrap (err, "make a network namespace");
@@ -118,7 +135,7 @@ bundle_network (engine *e, container *c, polis_error **err)
   c->sandbox = path;
   container_save (e, c, NULL);
   engine_unlock (e);
-  return 0;
+  return network_container_start (e, c, true, err);
 }
 
 int
@@ -146,7 +163,8 @@ bundle_prepare (engine *e, container *c, polis_error **err)
     return -1;
   cleanup_free char *cg = bundle_cgroups_path (e, c);
   struct stat st;
-  if (bundle_network (e, c, err) < 0)
+  cleanup_free char *shared_netns = NULL;
+  if (bundle_network (e, c, &shared_netns, err) < 0)
     return -1;
   if (volume_container_start (e, c, rootfs, err) < 0)
     return -1;
@@ -163,7 +181,7 @@ bundle_prepare (engine *e, container *c, polis_error **err)
     .groups = groups,
     .n_groups = n_groups,
     .cgroup_version = e->cgroup_version,
-    .netns_path = c->sandbox,
+    .netns_path = shared_netns ? shared_netns : c->sandbox,
     .mounts = c->mounts,
   };
   if (json_is_true (json_object_get (c->host_config, "Init")) && in.init_path == NULL)

@@ -41,6 +41,8 @@ container_free (container *c)
   json_decref (c->config);
   json_decref (c->host_config);
   json_decref (c->net_config);
+  json_decref (c->endpoints);
+  json_decref (c->ports);
   free (c->dir);
   free (c->run_dir);
   free (c->name);
@@ -163,12 +165,14 @@ container_doc (const container *c)
       "HasBeenStarted", c->has_been_started);
   if (c->health)
     json_object_set (state, "Health", c->health);
-  json_t *doc = json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o, s:s}", "Image",
+  json_t *doc = json_pack ("{s:s, s:s, s:O, s:O, s:O, s:o, s:s, s:O?, s:O?, s:b}", "Image",
                            c->image_ref ? c->image_ref : "", "ImageID",
                            c->image_id ? c->image_id : "", "Config", c->config,
                            "HostConfig", c->host_config, "NetworkingConfig",
                            c->net_config ? c->net_config : json_null (), "State",
-                           state, "SandboxKey", c->sandbox ? c->sandbox : "");
+                           state, "SandboxKey", c->sandbox ? c->sandbox : "",
+                           "Networks", c->endpoints, "Ports", c->ports, "PortsOn",
+                           c->ports_on);
   if (c->mounts)
     json_object_set (doc, "MountPoints", c->mounts);
   return doc;
@@ -226,6 +230,11 @@ container_load_doc (container *c, const json_t *doc, polis_error **err)
   c->health = json_is_object (h) ? json_incref (h) : NULL;
   const char *sk = json_string_value (json_object_get (doc, "SandboxKey"));
   c->sandbox = sk && *sk ? xstrdup (sk) : NULL;
+  json_t *nets = json_object_get (doc, "Networks");
+  c->endpoints = json_is_object (nets) ? json_incref (nets) : json_object ();
+  json_t *ports = json_object_get (doc, "Ports");
+  c->ports = json_is_object (ports) ? json_incref (ports) : json_object ();
+  c->ports_on = json_is_true (json_object_get (doc, "PortsOn"));
   return 0;
 }
 

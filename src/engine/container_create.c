@@ -1,6 +1,7 @@
 /* container_create.c - POST /containers/create: validate a request as
  * dockerd does, merge the image's config into it, record the container. */
 #include "engine_internal.h"
+#include "network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,6 +236,7 @@ static int
 validate_host_config (engine *e, json_t *hc, json_t **warnings,
                       polis_error **err)
 {
+  (void) warnings; /* none today; kept for the next check that warns */
   json_int_t mem = json_integer_value (json_object_get (hc, "Memory"));
   json_int_t swap = json_integer_value (json_object_get (hc, "MemorySwap"));
   json_int_t nano = json_integer_value (json_object_get (hc, "NanoCpus"));
@@ -280,20 +282,10 @@ validate_host_config (engine *e, json_t *hc, json_t **warnings,
       || validate_security_opt (hc, err) < 0)
     return -1;
 
-  /* Networking is a later issue: containers get a network namespace with
-     only loopback ("none"), or the host's. */
+  /* The network mode is resolved with the endpoints (network.c). */
   const char *nm = json_string_value (json_object_get (hc, "NetworkMode"));
   if (nm == NULL || *nm == '\0' || strcmp (nm, "default") == 0)
     json_object_set_new (hc, "NetworkMode", json_string ("bridge"));
-  else if (strcmp (nm, "bridge") != 0 && strcmp (nm, "none") != 0
-           && strcmp (nm, "host") != 0)
-    {
-      if (strncmp (nm, "container:", 10) == 0)
-        return error_set (err, ERROR_INVALID, EINVAL,
-                          "network mode %s is not supported by polisd yet", nm);
-      return error_set (err, ERROR_NOT_FOUND, ENOENT, "network %s not found",
-                        nm);
-    }
   const char *cg = json_string_value (json_object_get (hc, "CgroupnsMode"));
   if (cg == NULL || *cg == '\0')
     json_object_set_new (hc, "CgroupnsMode",
@@ -301,11 +293,6 @@ validate_host_config (engine *e, json_t *hc, json_t **warnings,
   else if (strcmp (cg, "private") != 0 && strcmp (cg, "host") != 0)
     return error_set (err, ERROR_INVALID, EINVAL,
                       "invalid cgroup namespace mode: %s", cg);
-  json_t *pb = json_object_get (hc, "PortBindings");
-  if (json_object_size (pb) > 0)
-    json_array_append_new (*warnings,
-                           json_string ("polisd has no networking yet: "
-                                        "published ports are ignored"));
 
   json_t *lc = json_object_get (hc, "LogConfig");
   const char *lt = json_string_value (json_object_get (lc, "Type"));
@@ -749,6 +736,23 @@ engine_container_create (engine *e, const char *name, json_t *body,
     }
   if (record_with_volumes (e, c, given, err) < 0)
     goto fail;
+  /* The name is known now (the resolver answers it): the endpoints and
+     their addresses; without them the container goes again. */
+  if (network_container_prepare (e, c, err) < 0)
+    {
+      engine_lock (e);
+      polis_error *e3 = NULL;
+      state_db_delete_container (e->db, c->id, &e3);
+      error_free (&e3);
+      engine_table_remove (e, c);
+      engine_unlock (e);
+      goto fail;
+    }
+  engine_lock (e);
+  free (c->summary_static); /* a ps meanwhile saw no endpoints yet */
+  c->summary_static = NULL;
+  container_save (e, c, NULL);
+  engine_unlock (e);
 
   polis_error *hold_err = NULL;
   if (engine_with_images (e, hold_image, c, &hold_err) < 0)

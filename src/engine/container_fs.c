@@ -18,6 +18,8 @@
 #include "base/xalloc.h"
 #include "image/image_mount.h"
 #include "image/image_store.h"
+#include "network.h"
+#include "network/ipv4.h"
 
 #define ETC_FILE_MAX (4u << 20) /* a container's /etc/passwd or /etc/group */
 
@@ -107,22 +109,53 @@ container_fs_mount (engine *e, container *c, polis_error **err)
    nothing in another network namespace (Docker's rule); Google's public
    servers when none is left, as Docker. */
 static char *
-resolv_conf (bool host_network)
+resolv_conf (bool host_network, uint32_t resolver, const json_t *hc)
 {
+  const json_t *dns = json_object_get (hc, "Dns");
+  const json_t *search = json_object_get (hc, "DnsSearch");
+  const json_t *opts = json_object_get (hc, "DnsOptions");
   polis_error *e = NULL;
   cleanup_free char *host = file_read_at (AT_FDCWD, "/etc/resolv.conf",
                                           1 << 16, NULL, &e);
   error_free (&e);
   if (host == NULL)
     host = xstrdup ("");
-  if (host_network)
+  if (host_network && json_array_size (dns) + json_array_size (search)
+                          + json_array_size (opts) == 0)
     return steal_pointer (&host);
-  size_t cap = strlen (host) + 128, o = 0;
+  /* Each name and option is capped at 250 bytes below. */
+  size_t cap = strlen (host) + 128
+               + 256 * (json_array_size (dns) + json_array_size (search) + json_array_size (opts) + 2),
+         o = 0;
   char *out = xmalloc (cap);
   out[0] = '\0';
   bool ns = false;
+  /* --dns, or the embedded resolver of a user network, replace the
+     host's servers; its search and options lines stay. */
+  size_t i;
+  json_t *v;
+  json_array_foreach (dns, i, v)
+  {
+    if (json_string_value (v) && strlen (json_string_value (v)) < 60)
+      o += (size_t) snprintf (out + o, cap - o, "nameserver %s\n", json_string_value (v));
+    ns = true;
+  }
+  if (!ns && resolver)
+    {
+      char b[IPV4_STR];
+      o += (size_t) snprintf (out + o, cap - o, "nameserver %s\n", ipv4_format (resolver, b));
+      ns = true;
+    }
+  bool replaced = ns;
   for (char *line = strtok (host, "\n"); line; line = strtok (NULL, "\n"))
     {
+      if (strncmp (line, "nameserver", 10) == 0 && replaced)
+        continue;
+      if ((strncmp (line, "search", 6) == 0 || strncmp (line, "domain", 6) == 0)
+          && json_array_size (search) > 0)
+        continue;
+      if (strncmp (line, "options", 7) == 0 && json_array_size (opts) > 0)
+        continue;
       if (strncmp (line, "nameserver", 10) == 0)
         {
           const char *a = line + 10;
@@ -133,6 +166,22 @@ resolv_conf (bool host_network)
           ns = true;
         }
       o += (size_t) snprintf (out + o, cap - o, "%s\n", line);
+    }
+  /* --dns-search and --dns-option replace the host's lines. */
+  const json_t *lists[2] = { search, opts };
+  const char *words[2] = { "search", "options" };
+  for (int l = 0; l < 2; l++)
+    {
+      if (json_array_size (lists[l]) == 0)
+        continue;
+      o += (size_t) snprintf (out + o, cap - o, "%s", words[l]);
+      json_array_foreach (lists[l], i, v)
+      {
+        const char *s = json_string_value (v);
+        if (s && strlen (s) < 250 && !strpbrk (s, " \t\n"))
+          o += (size_t) snprintf (out + o, cap - o, " %s", s);
+      }
+      o += (size_t) snprintf (out + o, cap - o, "\n");
     }
   if (!ns)
     snprintf (out + o, cap - o, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
@@ -152,6 +201,9 @@ container_fs_write_etc (container *c, polis_error **err)
   if (dfd < 0)
     return error_sys (err, "open `%s`", c->dir);
   cleanup_free char *hn = xasprintf ("%s\n", hostname ? hostname : "");
+  char own_ip[IPV4_STR] = "127.0.1.1";
+  if (network_container_ip (c))
+    ipv4_format (network_container_ip (c), own_ip);
   size_t cap = 4096;
   cleanup_free char *hosts = xmalloc (cap);
   size_t o = 0;
@@ -174,8 +226,8 @@ container_fs_write_etc (container *c, polis_error **err)
                              "ff00::\tip6-mcastprefix\n"
                              "ff02::1\tip6-allnodes\n"
                              "ff02::2\tip6-allrouters\n"
-                             "127.0.1.1\t%s%s%s\n",
-                             hostname, domain && *domain ? "." : "",
+                             "%s\t%s%s%s\n",
+                             own_ip, hostname, domain && *domain ? "." : "",
                              domain ? domain : "");
     }
   size_t i;
@@ -201,7 +253,8 @@ container_fs_write_etc (container *c, polis_error **err)
       }
     o += (size_t) snprintf (hosts + o, cap - o, "%s\t%s\n", ip, h);
   }
-  cleanup_free char *resolv = resolv_conf (host_net);
+  cleanup_free char *resolv
+      = resolv_conf (host_net, network_container_dns (c->eng, c), c->host_config);
   if (file_write_atomic_at (dfd, "hostname", hn, strlen (hn), 0644, false, err) < 0
       || file_write_atomic_at (dfd, "hosts", hosts, o, 0644, false, err) < 0
       || file_write_atomic_at (dfd, "resolv.conf", resolv, strlen (resolv), 0644,

@@ -1,6 +1,7 @@
 /* container_json.c - containers in Docker's JSON shapes: inspect
  * (ContainerJSON) and list (the ps summary), with ps' filters. */
 #include "engine_internal.h"
+#include "network.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -119,18 +120,7 @@ mounts_json (const container *c)
 static json_t *
 network_settings (const container *c, bool summary)
 {
-  if (summary)
-    return json_pack ("{s:{}}", "Networks");
-  return json_pack (
-      "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i,"
-      " s:s, s:i, s:s, s:s, s:{}}",
-      "Bridge", "", "SandboxID", "", "SandboxKey", c->sandbox ? c->sandbox : "",
-      "Ports",
-      "HairpinMode", false, "LinkLocalIPv6Address", "",
-      "LinkLocalIPv6PrefixLen", 0, "SecondaryIPAddresses",
-      "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "",
-      "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "IPAddress", "",
-      "IPPrefixLen", 0, "IPv6Gateway", "", "MacAddress", "", "Networks");
+  return network_settings_json (c->eng, c, summary);
 }
 
 json_t *container_inspect_locked (engine *e, container *c, bool size);
@@ -249,9 +239,9 @@ summary_static (container *c)
   cleanup_free char *cmd = command_string (c);
   json_t *labels = json_object_get (c->config, "Labels");
   cleanup_json json_t *o = json_pack (
-      "{s:s, s:s, s:s, s:s, s:I, s:[], s:O, s:{s:O}, s:o, s:o}", "Id", c->id,
+      "{s:s, s:s, s:s, s:s, s:I, s:o, s:O, s:{s:O}, s:o, s:o}", "Id", c->id,
       "Image", c->image_ref, "ImageID", c->image_id, "Command", cmd, "Created",
-      (json_int_t) (c->created_ns / 1000000000), "Ports", "Labels",
+      (json_int_t) (c->created_ns / 1000000000), "Ports", network_ports_summary (c), "Labels",
       labels ? labels : json_object (), "HostConfig", "NetworkMode",
       json_object_get (c->host_config, "NetworkMode"), "NetworkSettings",
       network_settings (c, true), "Mounts", mounts_json (c));

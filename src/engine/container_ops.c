@@ -23,6 +23,7 @@
 #include "container_mounts.h"
 #include "container_schema.h"
 #include "netns.h"
+#include "network.h"
 #include "reaper.h"
 #include "oci_spec.h"
 #include "runtime/cgroup.h"
@@ -51,6 +52,10 @@ lifecycle_destroy (engine *e, container *c, bool volumes, polis_error **err)
         log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
       error_free (&e2);
     }
+  /* Ports and host interfaces go while the container is still listed (a
+     daemon stopping now waits for what it lists); its addresses go with
+     its row below. */
+  network_container_remove (e, c);
   engine_lock (e);
   if (state_db_delete_container (e->db, c->id, err) < 0)
     {

@@ -21,6 +21,7 @@
 #include "image/image_store.h"
 #include "monitor.h"
 #include "netns.h"
+#include "network.h"
 #include "reaper.h"
 #include "volume.h"
 
@@ -325,6 +326,8 @@ engine_open (const engine_opts *o, polis_error **err)
     if (e->netns == NULL)
       goto fail;
   }
+  if (network_open (e, err) < 0)
+    goto fail;
   e->reaper = reaper_start (err);
   if (e->reaper == NULL)
     goto fail;
@@ -353,6 +356,7 @@ engine_close (engine *e)
   monitor_stop (e->mon);
   reaper_stop (e->reaper);
   netns_pool_free (e->netns);
+  network_close (e);
   exec_free_all (e);
   /* Handlers are gone (the API server stopped first): only the table's
      references are left. */

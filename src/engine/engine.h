@@ -44,6 +44,14 @@ typedef struct
   const char *init_path;     /* polis-init, for HostConfig.Init */
   char **insecure_registries;
   char **registry_mirrors;
+  /* Networking (network.h); NULL: defaults. */
+  const char *bridge;       /* --bridge: the default network's bridge (polis0) */
+  const char *bip;          /* --bip: its address, CIDR (from the pool) */
+  const char *address_pool; /* --default-address-pool base=CIDR,size=N */
+  const char *nft_table;    /* --nft-table: Polis' nftables table (polis) */
+  const char *nft_helper;   /* polis-nft */
+  const char *dns_upstream; /* --dns-upstream IP[:PORT] (resolv.conf's) */
+  bool ip_forward;          /* --ip-forward: turn net.ipv4.ip_forward on */
 } engine_opts;
 
 /* Open the state, load containers, reconcile them with their shims (live

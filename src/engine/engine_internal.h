@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "events.h"
+#include "network/ipv4.h"
 #include "state_db.h"
 
 struct monitor;
@@ -95,6 +96,9 @@ struct container
   json_t *mounts;       /* its mount points (container_mounts.h); read-only */
   bool volumes_active;  /* counted as a running user of its volumes (volume lock) */
   uint64_t volumes_exit_gen; /* exit_gen when they were counted (volume lock) */
+  json_t *endpoints;    /* NetworkSettings.Networks (network.h) */
+  json_t *ports;        /* NetworkSettings.Ports: host ports drawn at create */
+  bool ports_on;        /* published in the firewall */
 
   /* Serialises lifecycle operations on this container. */
   pthread_mutex_t op_lock;
@@ -121,6 +125,13 @@ struct engine
   char *volumes_dir; /* ROOT/volumes */
   struct volume **vols;
   size_t n_vols, cap_vols;
+  /* Networks (network.c), under the lock. */
+  struct net **nets;
+  size_t n_nets;
+  struct firewall *fw;
+  struct dns_server *dns;
+  ipv4_net pool;      /* --default-address-pool */
+  unsigned pool_size; /* its subnets' prefix length */
 };
 
 /* --- container.c ----------------------------------------------------------- */

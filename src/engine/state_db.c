@@ -22,6 +22,13 @@ enum
   Q_PUT_VOLUME,
   Q_DELETE_VOLUME,
   Q_EACH_VOLUME,
+  Q_PUT_NETWORK,
+  Q_DELETE_NETWORK,
+  Q_EACH_NETWORK,
+  Q_IP_TAKE,
+  Q_IP_RELEASE,
+  Q_IP_RELEASE_CONTAINER,
+  Q_IP_COUNT,
   Q_COUNT
 };
 
@@ -43,6 +50,15 @@ static const char *const queries[Q_COUNT] = {
   [Q_DELETE_VOLUME] = "DELETE FROM volumes WHERE name = ?1",
   [Q_EACH_VOLUME] = "SELECT name, name, created, doc FROM volumes"
                     " ORDER BY created, name",
+  [Q_PUT_NETWORK] = "INSERT OR REPLACE INTO networks (id, name, created, doc)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+  [Q_DELETE_NETWORK] = "DELETE FROM networks WHERE id = ?1",
+  [Q_EACH_NETWORK] = "SELECT id, name, created, doc FROM networks"
+                     " ORDER BY created, id",
+  [Q_IP_TAKE] = "INSERT INTO ipam (network, addr, container) VALUES (?1, ?2, ?3)",
+  [Q_IP_RELEASE] = "DELETE FROM ipam WHERE network = ?1 AND addr = ?2",
+  [Q_IP_RELEASE_CONTAINER] = "DELETE FROM ipam WHERE container = ?1",
+  [Q_IP_COUNT] = "SELECT count(*) FROM ipam WHERE network = ?1",
 };
 
 static const char schema[]
@@ -53,7 +69,14 @@ static const char schema[]
       " id TEXT PRIMARY KEY, container_id TEXT NOT NULL, doc TEXT NOT NULL);"
       "CREATE INDEX IF NOT EXISTS execs_by_container ON execs(container_id);"
       "CREATE TABLE IF NOT EXISTS volumes ("
-      " name TEXT PRIMARY KEY, created INTEGER NOT NULL, doc TEXT NOT NULL);";
+      " name TEXT PRIMARY KEY, created INTEGER NOT NULL, doc TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS networks ("
+      " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+      " created INTEGER NOT NULL, doc TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS ipam ("
+      " network TEXT NOT NULL, addr INTEGER NOT NULL, container TEXT NOT NULL,"
+      " PRIMARY KEY (network, addr));"
+      "CREATE INDEX IF NOT EXISTS ipam_by_container ON ipam(container);";
 
 struct state_db
 {
@@ -181,6 +204,10 @@ state_db_delete_container (state_db *db, const char *id, polis_error **err)
   sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
   if (run (db, s, "delete execs", err) < 0)
     goto fail;
+  s = q (db, Q_IP_RELEASE_CONTAINER);
+  sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+  if (run (db, s, "release addresses", err) < 0)
+    goto fail;
   s = q (db, Q_DELETE_CONTAINER);
   sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
   if (run (db, s, "delete container", err) < 0)
@@ -277,4 +304,71 @@ state_db_each_volume (state_db *db, state_db_row_fn fn, void *ud,
                       polis_error **err)
 {
   return each (db, Q_EACH_VOLUME, fn, ud, err);
+}
+
+int
+state_db_put_network (state_db *db, const char *id, const char *name,
+                      int64_t created, const char *doc, polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_PUT_NETWORK);
+  sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, created);
+  sqlite3_bind_text (s, 4, doc, -1, SQLITE_STATIC);
+  return run (db, s, "put network", err);
+}
+
+int
+state_db_delete_network (state_db *db, const char *id, polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_DELETE_NETWORK);
+  sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+  return run (db, s, "delete network", err);
+}
+
+int
+state_db_each_network (state_db *db, state_db_row_fn fn, void *ud,
+                       polis_error **err)
+{
+  return each (db, Q_EACH_NETWORK, fn, ud, err);
+}
+
+int
+state_db_ip_take (state_db *db, const char *network, uint32_t addr,
+                  const char *container, polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_IP_TAKE);
+  sqlite3_bind_text (s, 1, network, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, addr);
+  sqlite3_bind_text (s, 3, container, -1, SQLITE_STATIC);
+  return run (db, s, "take address", err);
+}
+
+int
+state_db_ip_release (state_db *db, const char *network, uint32_t addr,
+                     polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_IP_RELEASE);
+  sqlite3_bind_text (s, 1, network, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, addr);
+  return run (db, s, "release address", err);
+}
+
+int
+state_db_ip_release_container (state_db *db, const char *container,
+                               polis_error **err)
+{
+  sqlite3_stmt *s = q (db, Q_IP_RELEASE_CONTAINER);
+  sqlite3_bind_text (s, 1, container, -1, SQLITE_STATIC);
+  return run (db, s, "release addresses", err);
+}
+
+long long
+state_db_ip_count (state_db *db, const char *network)
+{
+  sqlite3_stmt *s = q (db, Q_IP_COUNT);
+  sqlite3_bind_text (s, 1, network, -1, SQLITE_STATIC);
+  long long n = sqlite3_step (s) == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : -1;
+  sqlite3_reset (s);
+  return n;
 }

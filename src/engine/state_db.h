@@ -7,6 +7,8 @@
  *   execs       exec instances: id, container, JSON document
  *   volumes     one row per volume: name, creation time, JSON document
  *               (Labels, Options)
+ *   networks    user-defined and default networks (network.c)
+ *   ipam        addresses in use, per network and container
  * Every change is one statement in autocommit, or a transaction, so a
  * daemon killed at any moment finds the last committed state.  WAL with
  * synchronous=NORMAL survives a killed process (not a power cut without
@@ -59,5 +61,25 @@ int state_db_delete_volume (state_db *db, const char *name, polis_error **err);
 /* FN is called with (ud, name, name, created, doc). */
 int state_db_each_volume (state_db *db, state_db_row_fn fn, void *ud,
                           polis_error **err);
+
+/* Networks: id, unique name, creation time, JSON document. */
+int state_db_put_network (state_db *db, const char *id, const char *name,
+                          int64_t created, const char *doc, polis_error **err);
+int state_db_delete_network (state_db *db, const char *id, polis_error **err);
+int state_db_each_network (state_db *db, state_db_row_fn fn, void *ud,
+                           polis_error **err);
+
+/* IPAM: one row per address in use (network id, address in host order,
+   container id).  Taking a taken address is ERROR_CONFLICT.  A container's
+   rows go with it in state_db_delete_container's transaction, so that no
+   address outlives its container, whatever happens to the daemon. */
+int state_db_ip_take (state_db *db, const char *network, uint32_t addr,
+                      const char *container, polis_error **err);
+int state_db_ip_release (state_db *db, const char *network, uint32_t addr,
+                         polis_error **err);
+int state_db_ip_release_container (state_db *db, const char *container,
+                                   polis_error **err);
+/* Addresses in use on NETWORK (-1 on a database error). */
+long long state_db_ip_count (state_db *db, const char *network);
 
 #endif

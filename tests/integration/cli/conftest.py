@@ -19,11 +19,13 @@ compare outputs (with "docker" read as "polis").
 """
 
 import glob
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +33,8 @@ import uuid
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from testnet import DaemonNet, veths_on  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("POLIS_BUILD", os.path.join(TOP, "build"))
 POLIS = os.environ.get("POLIS_CLI", os.path.join(BUILD, "polis"))
@@ -146,9 +150,10 @@ class Engine:
         self.root = os.path.join(self.base, "root")
         self.runroot = os.path.join(self.base, "run")
         self.cgroup_parent = "polis-cli-test-" + uuid.uuid4().hex[:12]
+        self.net = DaemonNet()
         self.proc = subprocess.Popen(
             [POLISD, "-H", self.host, "--root", self.root, "--run-root", self.runroot,
-             "--cgroup-parent", self.cgroup_parent],
+             "--cgroup-parent", self.cgroup_parent, *self.net.args()],
             stdout=self.log, stderr=self.log, env=self.env, start_new_session=True)
 
     def cli(self, *args, input=None, timeout=60, check=False):
@@ -177,6 +182,16 @@ class Engine:
             self.clean()
         except Exception:
             pass
+        bridges = None
+        if getattr(self, "net", None) is not None:
+            nets = []
+            for n in self.cli("network", "ls", "-q", "--no-trunc").stdout.split():
+                r = self.cli("network", "inspect", "-f", "{{json .}}", n)
+                try:
+                    nets.append(json.loads(r.stdout))
+                except ValueError:
+                    pass
+            bridges = self.net.bridges(nets)
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -198,6 +213,8 @@ class Engine:
             self.registry_log.close()
         for d in (self.runroot, self.root):
             subprocess.run(["umount", "-R", d], capture_output=True)
+        if bridges is not None:
+            self.net.cleanup(bridges)
         if getattr(self, "cgroup_parent", None):
             dirs = []
             for top in glob.glob("/sys/fs/cgroup/*/") + ["/sys/fs/cgroup/"]:

@@ -237,3 +237,27 @@ def test_networks(engine):
     assert "polis-n1 bridge\n" in r.stdout, r
     assert engine.cli("network", "inspect", "-f", "{{.Name}}", "polis-n1").stdout == "polis-n1\n"
     assert engine.cli("network", "rm", "polis-n1").stdout == "polis-n1\n"
+
+
+def test_network_names_and_endpoints(engine):
+    r = engine.cli("network", "create", "--subnet", "10.254.254.0/24", "--label", "a=b",
+                   "polis-n2") if engine.name == "podman" else \
+        engine.cli("network", "create", "--label", "a=b", "polis-n2")
+    assert r.returncode == 0 and len(r.stdout.strip()) == 64, r
+    r = engine.cli("network", "ls", "--format", "{{.Name}} {{.Driver}}")
+    assert "polis-n2 bridge\n" in r.stdout, r
+    r = engine.cli("network", "ls", "--filter", "label=a=b", "--format", "{{.Name}}")
+    assert r.stdout == "polis-n2\n", r
+    engine.cli("run", "-d", "--name", "nw1", "--network", "polis-n2", "--network-alias", "srv",
+               "busybox", "httpd", "-f", "-p", "80", "-h", "/etc", check=True)
+    r = engine.cli("run", "--rm", "--network", "polis-n2", "busybox", "wget", "-qO-",
+                   "http://srv/hostname")
+    assert r.returncode == 0 and r.stdout.strip() != "", r
+    r = engine.cli("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+                   "nw1")
+    assert r.stdout == "polis-n2\n", r
+    r = engine.cli("network", "rm", "polis-n2")
+    assert r.returncode != 0 and "active endpoints" in r.stderr, r
+    engine.cli("rm", "-f", "nw1", check=True)
+    r = engine.cli("network", "prune", "-f")
+    assert r.returncode == 0 and "polis-n2" in r.stdout, r

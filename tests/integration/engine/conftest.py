@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -33,6 +34,8 @@ import uuid
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from testnet import DaemonNet, veths_on  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("POLIS_BUILD", os.path.join(TOP, "build"))
 BUSYBOX = os.environ.get("POLIS_BUSYBOX", "/bin/busybox")
@@ -59,10 +62,17 @@ def require_root():
 
 
 class Polisd:
-    """One polisd with its own directories."""
+    """One polisd with its own directories, and its own bridge, nftables
+    table and subnets (derived from a per-daemon id), all removed by
+    cleanup()."""
 
     def __init__(self, base):
         self.base = base
+        self.net = DaemonNet()
+        self.bridge = self.net.bridge
+        self.nft_table = self.net.nft_table
+        self.bip = self.net.bip
+        self.pool = self.net.pool
         self.root = os.path.join(base, "root")
         self.run_root = os.path.join(base, "run")
         self.sock = os.path.join(base, "polis.sock")
@@ -80,7 +90,7 @@ class Polisd:
         self.proc = subprocess.Popen(
             [polisd_path(), "-H", self.host, "--root", self.root,
              "--run-root", self.run_root, "--cgroup-parent", self.cgroup_parent,
-             *extra],
+             *self.net.args(), *extra],
             stdout=log, stderr=log)
         log.close()
         end = time.time() + 20
@@ -157,16 +167,27 @@ class Polisd:
     def containers(self):
         return self.json("GET", "/containers/json?all=1", expect=200)
 
+    def bridges(self):
+        """Our bridges: the default one and every user network's."""
+        nets = None
+        if self.proc is not None and self.proc.poll() is None:
+            nets = self.json("GET", "/networks", expect=200)
+        return self.net.bridges(nets)
+
     def cleanup(self):
         """Remove every container, stop, and check nothing is left."""
         leaks = []
+        bridges = {self.bridge}
         if self.proc is not None and self.proc.poll() is None:
             for c in self.containers():
                 self.request("DELETE", "/containers/%s?force=1" % c["Id"])
             left = self.containers()
             if left:
                 leaks.append("containers not removed: %r" % [c["Id"] for c in left])
+            bridges = self.bridges()
             self.stop()
+        leaks += ["veth left: " + v for v in veths_on(bridges)]
+        self.net.cleanup(bridges)
         log = self.log()
         for mark in SANITIZER_MARKS:
             if mark in log:

@@ -92,7 +92,8 @@ def test_create_inspect_list_rename_remove(polisd):
     assert ins["Config"]["Hostname"] == cid[:12]
     assert ins["HostConfig"]["Memory"] == 64 << 20
     assert ins["HostConfig"]["NetworkMode"] == "bridge"
-    assert ins["NetworkSettings"]["Networks"] == {}
+    assert list(ins["NetworkSettings"]["Networks"]) == ["bridge"]
+    assert ins["NetworkSettings"]["Networks"]["bridge"]["IPAddress"] != ""
     # by short id and unique prefix too
     assert polisd.json("GET", "/containers/%s/json" % cid[:12], expect=200)["Id"] == cid
     assert polisd.json("GET", "/containers/json", expect=200) == []

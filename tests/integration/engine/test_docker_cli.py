@@ -267,10 +267,14 @@ def test_bad_input_keeps_the_daemon_serving(any_docker):
     assert any_docker("version", "--format", "{{.Server.APIVersion}}").stdout.strip() == "1.51"
 
 
-def test_networking_none_like_and_host(any_docker):
-    # a namespace of its own with loopback up (Docker's --network none)
-    out = any_docker("run", "--rm", "busybox", "ip", "-o", "link").stdout.splitlines()
+def test_networking_none_bridge_and_host(any_docker):
+    # a namespace of its own with loopback up (--network none)
+    out = any_docker("run", "--rm", "--network", "none", "busybox", "ip", "-o",
+                     "link").stdout.splitlines()
     assert len(out) == 1 and ": lo:" in out[0] and "UP" in out[0]
+    # the default bridge: loopback and eth0
+    out = any_docker("run", "--rm", "busybox", "ip", "-o", "link").stdout
+    assert ": lo:" in out and ": eth0@" in out
     assert any_docker("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2",
                       "127.0.0.1").returncode == 0
     # or the host's
