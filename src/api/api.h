@@ -30,6 +30,11 @@ api_context_of (api_request *req)
   return (api_context *) api_ctx (req);
 }
 
+/* A time query parameter as Docker's clients send it ("1700000000",
+   "1700000000.123456789" or RFC 3339), in nanoseconds since the epoch;
+   ABSENT when it is missing or empty. */
+int64_t api_query_time (api_request *req, const char *name, int64_t absent);
+
 /* Parse the `filters` query parameter (JSON).  *OUT is NULL when absent.
    An invalid one gets the 400 reply and returns -1. */
 int api_filters (api_request *req, json_t **out);

@@ -109,28 +109,6 @@ logs_free (void *cls)
   free (s);
 }
 
-static int64_t
-parse_since (const char *s)
-{
-  if (s == NULL || *s == '\0')
-    return 0;
-  char *end;
-  long long secs = strtoll (s, &end, 10);
-  int64_t ns = (int64_t) secs * 1000000000;
-  if (*end == '.')
-    {
-      int64_t frac = 0;
-      int d = 0;
-      for (end++; *end >= '0' && *end <= '9'; end++)
-        if (d < 9)
-          frac = frac * 10 + (*end - '0'), d++;
-      while (d++ < 9)
-        frac *= 10;
-      ns += frac;
-    }
-  return ns;
-}
-
 void
 api_container_logs (api_request *req)
 {
@@ -171,8 +149,8 @@ api_container_logs (api_request *req)
       long long t = strtoll (tail, &end, 10);
       o.tail = *end == '\0' && t >= 0 ? t : -1;
     }
-  o.since_ns = parse_since (api_query (req, "since"));
-  o.until_ns = parse_since (api_query (req, "until"));
+  o.since_ns = api_query_time (req, "since", 0);
+  o.until_ns = api_query_time (req, "until", 0);
   /* Registered before the reader opens: a stop after that is seen. */
   s->w = engine_wait_register (ctx->eng, c, WAIT_NOT_RUNNING);
   polis_error *err = NULL;

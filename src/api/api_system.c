@@ -20,6 +20,31 @@
 #include "image/image_store.h"
 #include "polis-config.h"
 
+int64_t
+api_query_time (api_request *req, const char *name, int64_t absent)
+{
+  const char *s = api_query (req, name);
+  if (s == NULL || *s == '\0')
+    return absent;
+  if (strchr (s, '-') && strchr (s, 'T'))
+    return engine_parse_time (s);
+  char *end;
+  long long secs = strtoll (s, &end, 10);
+  int64_t ns = (int64_t) secs * 1000000000;
+  if (*end == '.')
+    {
+      int64_t frac = 0;
+      int d = 0;
+      for (end++; *end >= '0' && *end <= '9'; end++)
+        if (d < 9)
+          frac = frac * 10 + (*end - '0'), d++;
+      while (d++ < 9)
+        frac *= 10;
+      ns += frac;
+    }
+  return ns;
+}
+
 int
 api_filters (api_request *req, json_t **out)
 {
@@ -425,31 +450,6 @@ events_free (void *cls)
   free (st);
 }
 
-/* Docker's timestamps: "1700000000", "1700000000.123456789", or RFC 3339. */
-static int64_t
-parse_ts (const char *s)
-{
-  if (s == NULL || *s == '\0')
-    return -1;
-  if (strchr (s, '-') && strchr (s, 'T'))
-    return engine_parse_time (s);
-  char *end;
-  long long secs = strtoll (s, &end, 10);
-  int64_t ns = (int64_t) secs * 1000000000;
-  if (*end == '.')
-    {
-      int64_t frac = 0;
-      int d = 0;
-      for (end++; *end >= '0' && *end <= '9'; end++)
-        if (d < 9)
-          frac = frac * 10 + (*end - '0'), d++;
-      while (d++ < 9)
-        frac *= 10;
-      ns += frac;
-    }
-  return ns;
-}
-
 void
 api_events (api_request *req)
 {
@@ -474,8 +474,8 @@ api_events (api_request *req)
         return;
       }
   }
-  int64_t since = parse_ts (api_query (req, "since"));
-  int64_t until = parse_ts (api_query (req, "until"));
+  int64_t since = api_query_time (req, "since", -1);
+  int64_t until = api_query_time (req, "until", -1);
   events_stream *st = xzalloc (sizeof *st);
   st->srv = api_request_server (req);
   st->sub = events_subscribe (engine_events (api_context_of (req)->eng), since);

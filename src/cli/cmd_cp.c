@@ -56,9 +56,10 @@ wait_tar (pid_t pid, polis_error **err)
   return 0;
 }
 
-/* The "name" of an X-Docker-Container-Path-Stat header (base64 JSON). */
-static char *
-stat_name (const char *b64)
+/* An X-Docker-Container-Path-Stat header: base64 of a JSON object
+   (NULL when absent or not JSON). */
+static json_t *
+stat_header (const char *b64)
 {
   static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   if (b64 == NULL)
@@ -81,37 +82,23 @@ stat_name (const char *b64)
         }
     }
   out[o] = '\0';
-  cleanup_json json_t *j = json_loads (out, 0, NULL);
+  return json_loads (out, 0, NULL);
+}
+
+/* Its "name". */
+static char *
+stat_name (const char *b64)
+{
+  cleanup_json json_t *j = stat_header (b64);
   const char *name = json_string_value (json_object_get (j, "name"));
   return name ? xstrdup (name) : NULL;
 }
 
+/* Is it a directory?  Go's os.ModeDir is 1<<31 of its "mode". */
 static bool
 stat_is_dir (const char *b64)
 {
-  /* Go's os.ModeDir is 1<<31; decode the mode the same way. */
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  if (b64 == NULL)
-    return false;
-  size_t n = strlen (b64), o = 0;
-  cleanup_free char *out = xmalloc (n + 1);
-  unsigned v = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      const char *p = strchr (tbl, b64[i]);
-      if (p == NULL || b64[i] == '\0')
-        continue;
-      v = (v << 6) | (unsigned) (p - tbl);
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          out[o++] = (char) ((v >> bits) & 0xff);
-        }
-    }
-  out[o] = '\0';
-  cleanup_json json_t *j = json_loads (out, 0, NULL);
+  cleanup_json json_t *j = stat_header (b64);
   json_t *mode = json_object_get (j, "mode");
   return mode && (json_integer_value (mode) & (1LL << 31));
 }

@@ -129,7 +129,10 @@ class Engine:
                     'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
                     '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
                     'tmp_dir = "%s/tmp"\nvolume_path = "%s/volumes"\nruntime = "runc"\n'
-                    % (self.base, self.base))
+                    # networks the tests make stay in the test's directory,
+                    # not in the host's /etc/cni/net.d
+                    '[network]\nnetwork_config_dir = "%s/networks"\n'
+                    % (self.base, self.base, self.base))
         self.env["CONTAINERS_CONF"] = conf
         if self.registry:
             # Docker treats loopback registries as insecure; podman must be told.

@@ -193,7 +193,10 @@ def test_kill_and_stop(shims):
     assert st["manually_stopped"] is True
 
     # A process that handles SIGTERM exits at once.
-    sh = shims.start(["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"])
+    # (Stopped only once the trap is set: before that, SIGTERM to pid 1 is
+    # ignored and the stop would end in SIGKILL.)
+    sh = shims.start(["sh", "-c", "trap 'exit 0' TERM; echo trapped; while :; do sleep 0.05; done"])
+    wait_until(lambda: any(e.get("log") == "trapped\n" for e in sh.log_entries()))
     t0 = time.time()
     sh.call("stop", timeout=10)
     st = sh.wait_state(lambda s: s["status"] == "exited", timeout=10)
