@@ -52,14 +52,15 @@ lifecycle_destroy (engine *e, container *c, bool volumes, polis_error **err)
         log_warning ("delete %.12s in its shim: %s", c->id, e2->msg);
       error_free (&e2);
     }
-  /* Ports and host interfaces go while the container is still listed (a
-     daemon stopping now waits for what it lists); its addresses go with
-     its row below. */
-  network_container_remove (e, c);
+  /* Ports go while the container is still listed; its addresses go with
+     its row below, its host interfaces with its files (the reaper). */
+  cleanup_strv char **links = network_container_release (e, c);
   engine_lock (e);
   if (state_db_delete_container (e->db, c->id, err) < 0)
     {
       engine_unlock (e);
+      cleanup_error polis_error *ign = NULL;
+      reaper_remove_now (links, NULL, NULL, NULL, &ign);
       return -1;
     }
   exec_forget_container (e, c);
@@ -71,7 +72,7 @@ lifecycle_destroy (engine *e, container *c, bool volumes, polis_error **err)
   engine_release_image (e, c);
   volume_container_removed (e, c, volumes);
   /* Its files go in the background (the root's unmount is slow). */
-  reaper_add (e->reaper, c->dir, c->run_dir, c->sandbox);
+  reaper_add (e->reaper, links, c->dir, c->run_dir, c->sandbox);
   container_event (e, c, "destroy", NULL);
   /* The table's reference. */
   container_unref (c);

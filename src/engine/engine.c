@@ -277,7 +277,7 @@ reap_leftovers (engine *e)
         continue;
       cleanup_free char *dir = xasprintf ("%s/%s", e->containers_dir, de->d_name);
       cleanup_free char *run = xasprintf ("%s/%s", e->opts.run_root, de->d_name);
-      reaper_add (e->reaper, dir, run, NULL);
+      reaper_add (e->reaper, NULL, dir, run, NULL);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/pjson.h"
+#include "base/strv.h"
 #include "base/xalloc.h"
 #include "engine_internal.h"
 #include "network/dns.h"
@@ -425,7 +426,9 @@ network_close (engine *e)
 
 /* --- IPAM ------------------------------------------------------------------------------ */
 
-/* Under the engine lock: WANT (0: the lowest free address) for container
+/* Under the engine lock: WANT (0: the next free address, round-robin as
+   Docker's IPAM, so that an address just released, whose interface the
+   reaper may still be deleting, is not handed out at once) for container
    CID on N. */
 static int
 ip_take (engine *e, net *n, uint32_t want, const char *cid, uint32_t *out,
@@ -456,14 +459,20 @@ ip_take (engine *e, net *n, uint32_t want, const char *cid, uint32_t *out,
       return 0;
     }
   ipv4_net r = n->range.prefix ? n->range : n->subnet;
-  for (uint32_t a = ipv4_net_first (r); ipv4_net_contains (r, a); a++)
+  uint32_t first = ipv4_net_first (r), last = ipv4_net_last (r);
+  uint32_t a = ipv4_net_contains (r, n->next_ip) ? n->next_ip : first;
+  for (uint64_t tried = 0; tried <= (uint64_t) (last - first); tried++)
     {
-      if (a == n->gateway || a == ipv4_net_first (n->subnet) || a == ipv4_net_last (n->subnet))
+      uint32_t cur = a;
+      a = cur == last ? first : cur + 1;
+      if (cur == n->gateway || cur == ipv4_net_first (n->subnet)
+          || cur == ipv4_net_last (n->subnet))
         continue;
       polis_error *e2 = NULL;
-      if (state_db_ip_take (e->db, n->id, a, cid, &e2) == 0)
+      if (state_db_ip_take (e->db, n->id, cur, cid, &e2) == 0)
         {
-          *out = a;
+          *out = cur;
+          n->next_ip = a;
           return 0;
         }
       bool dup = e2->cls == ERROR_CONFLICT;
@@ -473,8 +482,6 @@ ip_take (engine *e, net *n, uint32_t want, const char *cid, uint32_t *out,
           return -1;
         }
       error_free (&e2);
-      if (a == 0xffffffffu)
-        break;
     }
   return error_set (err, ERROR_FORBIDDEN, ENOSPC,
                     "no available IPv4 addresses on this network's address pools: %s (%s)",
@@ -1115,8 +1122,8 @@ network_container_start (engine *e, container *c, bool fresh, polis_error **err)
   return publish (e, c, err);
 }
 
-void
-network_container_remove (engine *e, container *c)
+char **
+network_container_release (engine *e, container *c)
 {
   engine_lock (e);
   cleanup_free firewall_port *p = NULL;
@@ -1131,17 +1138,17 @@ network_container_remove (engine *e, container *c)
       error_free (&err);
     }
   if (network_container_ip (c) == 0)
-    return;
-  cleanup_netlink netlink_sock *nl = netlink_open (&err);
-  if (nl == NULL)
-    {
-      log_warning ("netlink: %s", err->msg);
-      error_free (&err);
-      return;
-    }
+    return NULL;
+  char **links = NULL;
   const char *k;
   json_t *v;
-  json_object_foreach (eps, k, v) unwire_endpoint (nl, v);
+  json_object_foreach (eps, k, v)
+  {
+    char host[IFNAMSIZ_POLIS];
+    veth_name (v, host);
+    strv_append (&links, host);
+  }
+  return links;
 }
 
 json_t *

@@ -33,9 +33,13 @@ int network_container_prepare (engine *e, container *c, polis_error **err);
    namespace), then publish its ports. */
 int network_container_start (engine *e, container *c, bool fresh,
                              polis_error **err);
-/* C is being removed: unpublish its ports, delete its host interfaces
-   (its addresses leave with its database row). */
-void network_container_remove (engine *e, container *c);
+/* C is being removed: unpublish its ports now and return the names of its
+   host-side interfaces (NULL-terminated, caller frees; NULL when none),
+   for the reaper to delete: deleting a link waits for the kernel to tear
+   it down (~20 ms), which `rm` need not wait for.  Its addresses leave
+   with its database row; they are not handed out again soon (addresses
+   are taken round-robin). */
+char **network_container_release (engine *e, container *c);
 /* Docker's NetworkSettings (inspect) or its summary (ps). New object. */
 json_t *network_settings_json (engine *e, const container *c, bool summary);
 /* The "Ports" array of a ps entry. New array. */

@@ -29,6 +29,7 @@ struct net
   bool internal, attachable, dns, predefined;
   unsigned mtu;
   json_t *labels, *options;
+  uint32_t next_ip; /* where the next search for a free address starts */
 };
 typedef struct net net;
 

@@ -15,10 +15,13 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "base/strv.h"
 #include "netns.h"
+#include "network/netlink.h"
 
 typedef struct job
 {
+  char **links;
   char *dir, *run_dir, *netns;
   struct job *next;
 } job;
@@ -33,9 +36,25 @@ struct reaper
 };
 
 int
-reaper_remove_now (const char *dir, const char *run_dir, const char *netns,
-                   polis_error **err)
+reaper_remove_now (char *const *links, const char *dir, const char *run_dir,
+                   const char *netns, polis_error **err)
 {
+  if (links && *links)
+    {
+      polis_error *e2 = NULL;
+      cleanup_netlink netlink_sock *nl = netlink_open (&e2);
+      for (char *const *l = links; nl && *l; l++)
+        if (netlink_link_del (nl, *l, &e2) < 0)
+          {
+            log_warning ("delete %s: %s", *l, e2->msg);
+            error_free (&e2);
+          }
+      if (nl == NULL)
+        {
+          log_warning ("netlink: %s", e2->msg);
+          error_free (&e2);
+        }
+    }
   if (dir)
     {
       cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
@@ -55,6 +74,7 @@ reaper_remove_now (const char *dir, const char *run_dir, const char *netns,
 static void
 job_free (job *j)
 {
+  cleanup_strv_fn (&j->links);
   free (j->dir);
   free (j->run_dir);
   free (j->netns);
@@ -81,7 +101,7 @@ reaper_main (void *arg)
         r->tail = &r->head;
       pthread_mutex_unlock (&r->lock);
       polis_error *err = NULL;
-      if (reaper_remove_now (j->dir, j->run_dir, j->netns, &err) < 0)
+      if (reaper_remove_now (j->links, j->dir, j->run_dir, j->netns, &err) < 0)
         {
           log_warning ("remove %s: %s", j->dir ? j->dir : "?", err->msg);
           error_free (&err);
@@ -132,9 +152,12 @@ reaper_stop (reaper *r)
 }
 
 void
-reaper_add (reaper *r, const char *dir, const char *run_dir, const char *netns)
+reaper_add (reaper *r, char *const *links, const char *dir, const char *run_dir,
+            const char *netns)
 {
   job *j = xzalloc (sizeof *j);
+  for (char *const *l = links; l && *l; l++)
+    strv_append (&j->links, *l);
   j->dir = dir ? xstrdup (dir) : NULL;
   j->run_dir = run_dir ? xstrdup (run_dir) : NULL;
   j->netns = netns ? xstrdup (netns) : NULL;

@@ -20,13 +20,14 @@ reaper *reaper_start (polis_error **err);
 /* Finish every queued removal, then stop.  NULL-safe. */
 void reaper_stop (reaper *r);
 
-/* Queue the removal of DIR (its rootfs/ unmounted first), RUN_DIR and
-   the network namespace NETNS (either may be NULL).  Copies the strings. */
-void reaper_add (reaper *r, const char *dir, const char *run_dir,
-                 const char *netns);
+/* Queue the removal of the host network interfaces LINKS (NULL-terminated),
+   DIR (its rootfs/ unmounted first), RUN_DIR and the network namespace
+   NETNS (any may be NULL).  Copies them. */
+void reaper_add (reaper *r, char *const *links, const char *dir,
+                 const char *run_dir, const char *netns);
 
 /* The same, now, in the caller's thread. */
-int reaper_remove_now (const char *dir, const char *run_dir, const char *netns,
-                       polis_error **err);
+int reaper_remove_now (char *const *links, const char *dir, const char *run_dir,
+                       const char *netns, polis_error **err);
 
 #endif
