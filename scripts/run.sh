@@ -22,13 +22,19 @@ fi
 
 work=$(mktemp -d /tmp/polis-demo.XXXXXX)
 sock="$work/polis.sock"
+# A bridge and an nftables table of its own, removed at the end, so that the
+# demo neither meets nor leaves anything of a polisd the host may run.
+bridge="pdemo$$"
+table="polis_demo_$$"
 "$top/build/polisd" -H "unix://$sock" --root "$work/root" --run-root "$work/run" \
-  2>"$work/polisd.log" &
+  --bridge "$bridge" --nft-table "$table" 2>"$work/polisd.log" &
 pid=$!
 cleanup() {
   DOCKER_HOST="unix://$sock" "$client" rm -f polis-demo >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  ip link del "$bridge" 2>/dev/null || true
+  nft delete table ip "$table" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
