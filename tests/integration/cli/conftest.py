@@ -134,6 +134,9 @@ class Engine:
                     '[network]\nnetwork_config_dir = "%s/networks"\n'
                     % (self.base, self.base, self.base))
         self.env["CONTAINERS_CONF"] = conf
+        # podman's default network bridge, made at its first container:
+        # removed at the end unless it was there before.
+        self.podman_bridge_made = not os.path.exists("/sys/class/net/cni-podman0")
         if self.registry:
             # Docker treats loopback registries as insecure; podman must be told.
             reg = os.path.join(self.base, "registries.conf")
@@ -218,6 +221,8 @@ class Engine:
             subprocess.run(["umount", "-R", d], capture_output=True)
         if bridges is not None:
             self.net.cleanup(bridges)
+        if getattr(self, "podman_bridge_made", False):
+            subprocess.run(["ip", "link", "del", "cni-podman0"], capture_output=True)
         if getattr(self, "cgroup_parent", None):
             dirs = []
             for top in glob.glob("/sys/fs/cgroup/*/") + ["/sys/fs/cgroup/"]:
