@@ -7,6 +7,7 @@ changes.  These tests are about polis-runtime; they are skipped for the
 peers (RUNTIME=runc/crun), which containerd and podman already know.
 """
 
+import glob
 import json
 import os
 import shutil
@@ -74,6 +75,13 @@ class Containerd:
         self.log.close()
         # The runc shim keeps its runtime state per namespace here.
         shutil.rmtree("/run/containerd/runc/" + self.ns, ignore_errors=True)
+        # containerd puts a namespace's containers in cgroups under
+        # /<namespace>; those it leaves, empty, once they are deleted.
+        for top in glob.glob("/sys/fs/cgroup/*/") + ["/sys/fs/cgroup/"]:
+            try:
+                os.rmdir(os.path.join(top, self.ns))
+            except OSError:
+                pass
         subprocess.run(["umount", "-R", os.path.join(self.base, "state")],
                        capture_output=True)
 
