@@ -124,8 +124,8 @@ shim_oom_check (shim *sh)
     return false;
   sh->oom_seen = n;
   sh->oom_killed = true;
+  shim_save_state (sh); /* before the event: polisd reads it then */
   shim_emit (sh, "oom", NULL);
-  shim_save_state (sh);
   return true;
 }
 

@@ -116,10 +116,12 @@ shim_probe_done (shim *sh, shim_exec *x, health_result *r)
       free (r->output);
       return;
     }
-  if (health_record (&sh->health_st, &sh->health, r, sh->started_ns))
+  bool changed = health_record (&sh->health_st, &sh->health, r, sh->started_ns);
+  /* shim.json first: polisd reads it when the event arrives. */
+  shim_save_state (sh);
+  if (changed)
     shim_emit (sh, "health_status",
                json_pack ("{s:s}", "health", health_status_name (sh->health_st.status)));
-  shim_save_state (sh);
   int64_t now = shim_now_ns ();
   shim_health_schedule (sh, health_next_interval_ns (&sh->health_st, &sh->health,
                                                      sh->started_ns, now));
