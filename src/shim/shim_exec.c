@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,9 @@ shim_exec_finish (shim_exec *x)
                                             x->exit_code, "pid", (int) x->pid));
     }
   shim_exec_free (x);
+  /* Starting an exec parses the container's config and more: give the
+     freed pages back rather than let the heap keep them. */
+  malloc_trim (0);
 }
 
 static void
