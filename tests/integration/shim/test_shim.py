@@ -371,6 +371,16 @@ def test_readiness_error(shims):
     assert not os.path.exists(sh.socket)
 
 
+def test_tty_must_match_the_config(shims):
+    bundle, cfg = shims.bundle(["true"], tty=True)
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    sh = shims.start(bundle=bundle, expect_ok=False)
+    assert sh.ready == {"ok": False, "message":
+                        "config.json: process.terminal is true but --tty was not given"}
+    assert shims.leftovers() == []
+
+
 def test_log_rotation_and_none(shims):
     sh = shims.start(["sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done"],
                      extra=["--no-start", "--log-max-size", "2000", "--log-max-file", "3"])
