@@ -192,8 +192,10 @@ def test_kill_and_stop(shims):
     assert 0.9 <= time.time() - t0 < 5
     assert st["manually_stopped"] is True
 
-    # A process that handles SIGTERM exits at once.
-    sh = shims.start(["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"])
+    # A process that handles SIGTERM exits at once (once its trap is set:
+    # before, as pid 1, it ignores SIGTERM).
+    sh = shims.start(["sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done"])
+    assert wait_until(lambda: sh.log_entries())
     t0 = time.time()
     sh.call("stop", timeout=10)
     st = sh.wait_state(lambda s: s["status"] == "exited", timeout=10)
