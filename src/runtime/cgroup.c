@@ -373,6 +373,12 @@ cgroup_stats (const cgroup *cg, polis_error **err)
   return cgroup_ops_of (cg)->stats (cg, err);
 }
 
+int
+cgroup_oom_watch (const cgroup *cg, polis_error **err)
+{
+  return cgroup_ops_of (cg)->oom_watch (cg, err);
+}
+
 long long
 cgroup_oom_kills (const cgroup *cg)
 {

@@ -93,6 +93,14 @@ json_t *cgroup_stats (const cgroup *cg, polis_error **err);
 /* Memory events for OOM reporting: the oom_kill count so far, or -1. */
 long long cgroup_oom_kills (const cgroup *cg);
 
+/* An fd (O_NONBLOCK, the caller's) that polls readable when the cgroup
+   may have had an OOM kill: on v1 an eventfd registered on
+   memory.oom_control (it also fires when the cgroup is removed), on v2
+   an inotify watch of memory.events (any memory event).  Compare
+   cgroup_oom_kills to know; read the fd to clear it.  -1 with *err set
+   where the memory controller is not there. */
+int cgroup_oom_watch (const cgroup *cg, polis_error **err);
+
 /* The v2 directory of the cgroup, opened for CLONE_INTO_CGROUP; -1 on v1. */
 int cgroup_open_dir (const cgroup *cg, polis_error **err);
 

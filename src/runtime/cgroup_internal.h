@@ -37,6 +37,7 @@ typedef struct
   int (*destroy) (const cgroup *cg, polis_error **err);
   json_t *(*stats) (const cgroup *cg, polis_error **err);
   long long (*oom_kills) (const cgroup *cg);
+  int (*oom_watch) (const cgroup *cg, polis_error **err);
 } cgroup_ops;
 
 extern const cgroup_ops cgroup_v1_ops;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +211,28 @@ cgroup_v1_oom_kills (const cgroup *cg)
 }
 
 static int
+cgroup_v1_oom_watch (const cgroup *cg, polis_error **err)
+{
+  const cgroup_hierarchy *h = cgroup_v1_find (cg, "memory");
+  if (h == NULL)
+    return error_set (err, ERROR_UNAVAILABLE, ENOENT, "no memory cgroup");
+  cleanup_free char *dir = cgroup_v1_dir (h);
+  cleanup_free char *ctl_path = path_join (dir, "memory.oom_control");
+  cleanup_close int ctl = open (ctl_path, O_RDONLY | O_CLOEXEC);
+  if (ctl < 0)
+    return error_sys (err, "open %s", ctl_path);
+  cleanup_close int efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd < 0)
+    return error_sys (err, "eventfd");
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d %d", efd, ctl);
+  /* The registration lives as long as the eventfd (or the cgroup). */
+  if (cgroup_write (dir, "cgroup.event_control", buf, err) < 0)
+    return -1;
+  return move_fd (efd);
+}
+
+static int
 cgroup_v1_apply (const cgroup *cg, const json_t *resources, bool update,
                  polis_error **err)
 {
@@ -233,4 +256,5 @@ const cgroup_ops cgroup_v1_ops = {
   .destroy = cgroup_v1_destroy,
   .stats = cgroup_v1_stats,
   .oom_kills = cgroup_v1_oom_kills,
+  .oom_watch = cgroup_v1_oom_watch,
 };

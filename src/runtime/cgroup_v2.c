@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +169,20 @@ cgroup_v2_oom_kills (const cgroup *cg)
 }
 
 static int
+cgroup_v2_oom_watch (const cgroup *cg, polis_error **err)
+{
+  cleanup_free char *dir = cgroup_v2_dir (cg);
+  cleanup_free char *events = path_join (dir, "memory.events");
+  cleanup_close int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0)
+    return error_sys (err, "inotify_init1");
+  /* The kernel notifies a modification of memory.events on each event. */
+  if (inotify_add_watch (fd, events, IN_MODIFY) < 0)
+    return error_sys (err, "watch %s", events);
+  return move_fd (fd);
+}
+
+static int
 cgroup_v2_apply (const cgroup *cg, const json_t *resources, bool update,
                  polis_error **err)
 {
@@ -193,4 +208,5 @@ const cgroup_ops cgroup_v2_ops = {
   .destroy = cgroup_v2_destroy,
   .stats = cgroup_v2_stats,
   .oom_kills = cgroup_v2_oom_kills,
+  .oom_watch = cgroup_v2_oom_watch,
 };

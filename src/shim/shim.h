@@ -87,6 +87,9 @@ struct shim
   loop_timer *stop_timer;
   container_state *cst;   /* the runtime's state of the current run */
   long long oom_base;     /* oom kills counted before this run */
+  long long oom_seen;     /* the count when we last reported one */
+  loop_watch *oom_w;      /* wakes on the cgroup's OOM events */
+  loop_timer *oom_timer;  /* a second look (v1 wakes before the kill) */
 
   shim_stdio *io;         /* the current run's stdio */
   jsonlog_writer *log;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,10 +111,63 @@ shim_save_exit (shim *sh)
     log_warning ("save exit.json: %s", err->msg);
 }
 
+/* Has the cgroup counted an OOM kill since we last looked?  Then the
+   container was OOM-killed (Docker's OOMKilled: any process of it), and
+   the `oom` event goes out. */
+static bool
+shim_oom_check (shim *sh)
+{
+  if (sh->cst == NULL || sh->cst->cg == NULL || sh->oom_base < 0)
+    return false;
+  long long n = cgroup_oom_kills (sh->cst->cg);
+  if (n <= sh->oom_seen)
+    return false;
+  sh->oom_seen = n;
+  sh->oom_killed = true;
+  shim_save_state (sh); /* before the event: polisd reads it then */
+  shim_emit (sh, "oom", NULL);
+  return true;
+}
+
+static loop_result
+shim_oom_on_timer (loop *l, void *data)
+{
+  (void) l;
+  shim *sh = data;
+  sh->oom_timer = NULL;
+  shim_oom_check (sh);
+  return LOOP_CLOSE;
+}
+
+static loop_result
+shim_oom_on_event (loop *l, int fd, uint32_t events, void *data)
+{
+  (void) events;
+  shim *sh = data;
+  char buf[512] __attribute__ ((aligned (8)));
+  while (read (fd, buf, sizeof buf) > 0)
+    ;
+  /* cgroup v1 signals when the cgroup runs out of memory, before the
+     OOM killer has counted its kill: look again a little later. */
+  if (!shim_oom_check (sh) && sh->oom_timer == NULL)
+    sh->oom_timer = loop_add_timer (l, 100, 0, shim_oom_on_timer, sh);
+  return LOOP_CONTINUE;
+}
+
+static void
+shim_oom_unwatch (shim *sh)
+{
+  loop_watch_close (sh->oom_w);
+  sh->oom_w = NULL;
+  loop_timer_cancel (sh->oom_timer);
+  sh->oom_timer = NULL;
+}
+
 /* Remove the runtime's container.  FORCE also kills a live one. */
 static int
 shim_runtime_delete (shim *sh, bool force, polis_error **err)
 {
+  shim_oom_unwatch (sh);
   state_free (sh->cst);
   sh->cst = NULL;
   return container_delete (sh->o.runtime_root, sh->o.id, force, err);
@@ -173,8 +227,19 @@ shim_container_create (shim *sh, polis_error **err)
   state_free (sh->cst);
   sh->cst = state_open_container (sh->o.runtime_root, sh->o.id, false, &dirfd, &serr);
   sh->oom_base = sh->cst && sh->cst->cg ? cgroup_oom_kills (sh->cst->cg) : -1;
-  sh->status = SHIM_CREATED;
+  sh->oom_seen = sh->oom_base;
   sh->oom_killed = false;
+  shim_oom_unwatch (sh);
+  if (sh->cst && sh->cst->cg && sh->oom_base >= 0)
+    {
+      cleanup_error polis_error *oerr = NULL;
+      int fd = cgroup_oom_watch (sh->cst->cg, &oerr);
+      if (fd >= 0)
+        sh->oom_w = loop_add_fd (sh->loop, fd, EPOLLIN, shim_oom_on_event, NULL, sh, &oerr);
+      if (oerr)
+        log_debug ("%s: no OOM events: %s", sh->o.id, oerr->msg);
+    }
+  sh->status = SHIM_CREATED;
   shim_save_state (sh);
   return 0;
 }
@@ -253,8 +318,8 @@ shim_container_exited (shim *sh, int status)
   loop_timer_cancel (sh->stop_timer);
   sh->stop_timer = NULL;
   shim_health_stop (sh);
-  if (sh->cst && sh->cst->cg && sh->oom_base >= 0)
-    sh->oom_killed = cgroup_oom_kills (sh->cst->cg) > sh->oom_base;
+  /* One last look: the event may not have been read yet. */
+  shim_oom_check (sh);
   shim_stdio_process_exited (sh->io);
   cleanup_error polis_error *err = NULL;
   if (shim_runtime_delete (sh, true, &err) < 0)
@@ -268,8 +333,6 @@ shim_container_exited (shim *sh, int status)
   sh->status = restart ? SHIM_RESTARTING : SHIM_EXITED;
   shim_save_exit (sh);
   shim_save_state (sh);
-  if (sh->oom_killed)
-    shim_emit (sh, "oom", NULL);
   shim_emit (sh, "die", json_pack ("{s:i,s:b}", "exit_code", sh->exit_code, "oom_killed",
                                    sh->oom_killed));
   shim_notify_waiters (sh, restart);

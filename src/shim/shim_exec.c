@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,10 +117,12 @@ shim_probe_done (shim *sh, shim_exec *x, health_result *r)
       free (r->output);
       return;
     }
-  if (health_record (&sh->health_st, &sh->health, r, sh->started_ns))
+  bool changed = health_record (&sh->health_st, &sh->health, r, sh->started_ns);
+  /* shim.json first: polisd reads it when the event arrives. */
+  shim_save_state (sh);
+  if (changed)
     shim_emit (sh, "health_status",
                json_pack ("{s:s}", "health", health_status_name (sh->health_st.status)));
-  shim_save_state (sh);
   int64_t now = shim_now_ns ();
   shim_health_schedule (sh, health_next_interval_ns (&sh->health_st, &sh->health,
                                                      sh->started_ns, now));
@@ -154,6 +157,9 @@ shim_exec_finish (shim_exec *x)
                                             x->exit_code, "pid", (int) x->pid));
     }
   shim_exec_free (x);
+  /* Starting an exec parses the container's config and more: give the
+     freed pages back rather than let the heap keep them. */
+  malloc_trim (0);
 }
 
 static void

@@ -27,6 +27,7 @@
 #include "base/pjson.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
+#include "runtime/spec.h"
 #include "shim/shim.h"
 
 /* Where the readiness line goes. */
@@ -242,10 +243,30 @@ shim_on_signal (loop *l, const struct signalfd_siginfo *si, void *data)
   return LOOP_CONTINUE;
 }
 
+/* --tty must say what the config says: a terminal the shim does not
+   expect would take the output nowhere, and the runtime's own complaint
+   (no console socket) would not say why. */
+static int
+shim_check_tty (shim *sh, polis_error **err)
+{
+  cleanup_free char *path = path_join (sh->o.bundle, "config.json");
+  cleanup_json json_t *cfg = pjson_load_file_at (AT_FDCWD, path, SPEC_MAX_SIZE, err);
+  if (cfg == NULL)
+    return -1;
+  bool terminal = json_is_true (json_object_get (json_object_get (cfg, "process"), "terminal"));
+  if (terminal != sh->o.tty)
+    return error_set (err, ERROR_INVALID, EINVAL,
+                      "config.json: process.terminal is %s but --tty was%s given",
+                      terminal ? "true" : "false", sh->o.tty ? "" : " not");
+  return 0;
+}
+
 /* Everything up to the readiness line. */
 static int
 shim_setup (shim *sh, polis_error **err)
 {
+  if (shim_check_tty (sh, err) < 0)
+    return -1;
   sh->dirfd = open (sh->o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (sh->dirfd < 0)
     return error_sys (err, "open --dir `%s`", sh->o.dir);

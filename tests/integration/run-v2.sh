@@ -7,7 +7,8 @@
 #   - the cgroup unit tests (the device program attached to a real v2 cgroup),
 #   - tests/integration/test_cgroups.py against polis-runtime, and with
 #     POLIS_V2_PEERS=1 against runc and crun too (to check that the tests
-#     test the spec; it takes ~4 min instead of ~1 under TCG).
+#     test the spec; it takes ~4 min instead of ~1 under TCG),
+#   - polis-shim's OOM events (an inotify watch of memory.events on v2).
 #
 #   tests/integration/run-v2.sh            from the host, as root, after a build
 #   tests/integration/run-v2.sh --in-guest what the guest runs
@@ -32,6 +33,8 @@ if [ "${1:-}" = --in-guest ]; then
     echo "== integration on cgroup v2 ($rt)"
     RUNTIME=$rt pytest -rs --durations=6 tests/integration/test_cgroups.py || status=1
   done
+  echo "== polis-shim on cgroup v2 (OOM events through memory.events)"
+  pytest -rs tests/integration/shim -k "oom or output_reaches" || status=1
   exit $status
 fi
 

@@ -374,6 +374,16 @@ def test_readiness_error(shims):
     assert not os.path.exists(sh.socket)
 
 
+def test_tty_must_match_the_config(shims):
+    bundle, cfg = shims.bundle(["true"], tty=True)
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    sh = shims.start(bundle=bundle, expect_ok=False)
+    assert sh.ready == {"ok": False, "message":
+                        "config.json: process.terminal is true but --tty was not given"}
+    assert shims.leftovers() == []
+
+
 def test_log_rotation_and_none(shims):
     sh = shims.start(["sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done"],
                      extra=["--no-start", "--log-max-size", "2000", "--log-max-file", "3"])
@@ -413,3 +423,23 @@ def test_bad_requests(shims):
     att = sh.stream("attach", stdin=True, stdout=True)
     att.close()
     assert sh.state()["status"] == "running"
+
+
+def test_oom_event_and_state(shims):
+    def limit(cfg):
+        cfg["linux"]["resources"]["memory"] = {"limit": 16 << 20}
+    # busybox tail keeps the current "line" of /dev/zero in memory: it
+    # grows until the OOM killer ends it; the shell goes on.
+    sh = shims.start(["sh", "-c", "tail /dev/zero; echo survived; sleep 100"], config=limit,
+                     extra=["--no-start"])
+    ev = sh.stream("events")
+    sh.call("start")
+    # Reported while the container still runs, not only at its exit.
+    e = next(e for e in ev.lines(timeout=30) if e["action"] in ("oom", "die"))
+    assert e["action"] == "oom"
+    st = sh.state()
+    assert st["status"] == "running" and st["oom_killed"] is True
+    sh.call("kill", signal=9)
+    e = next(e for e in ev.lines(timeout=30) if e["action"] in ("oom", "die"))
+    assert e["action"] == "die" and e["oom_killed"] is True
+    assert sh.read_json("exit.json")["oom_killed"] is True
