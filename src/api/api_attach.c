@@ -158,10 +158,7 @@ api_container_attach (api_request *req)
   if (c == NULL)
     return;
   api_context *ctx = api_context_of (req);
-  json_t *ins = engine_container_inspect (ctx->eng, c, false, api_version (req));
-  bool paused = json_is_true (json_object_get (json_object_get (ins, "State"), "Paused"));
-  json_decref (ins);
-  if (paused)
+  if (engine_container_paused (ctx->eng, c))
     {
       container_unref (c);
       api_reply_errorf (req, 409,

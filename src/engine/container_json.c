@@ -185,6 +185,15 @@ container_inspect_locked (engine *e, container *c, bool size)
   return o;
 }
 
+bool
+engine_container_paused (engine *e, container *c)
+{
+  engine_lock (e);
+  bool paused = c->status == CS_PAUSED;
+  engine_unlock (e);
+  return paused;
+}
+
 json_t *
 engine_container_inspect (engine *e, container *c, bool size,
                           int api_version)

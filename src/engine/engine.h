@@ -100,6 +100,9 @@ int engine_container_create (engine *e, const char *name, json_t *body,
                              int api_version, char **id, json_t **warnings,
                              polis_error **err);
 
+/* Is C paused now?  (Cheaper than reading it from inspect.) */
+bool engine_container_paused (engine *e, container *c);
+
 typedef struct
 {
   bool all;
